@@ -1,0 +1,167 @@
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { HANDLER_EXPORT, handlerCode } from './handler-code';
+import { acknowledgeNag, acknowledgeNagAll } from './nag';
+
+/** Props shared by every public construct that deploys one of the library's enforcement handlers. */
+export interface EnforcementFunctionOptions {
+  /**
+   * VPC to run the function in, normally the `PrivateAiNetwork` VPC so that AWS calls go through its endpoints.
+   * @default - the function runs outside any VPC (cdk-nag's LambdaInsideVPC rules then report it, by design)
+   */
+  readonly vpc?: ec2.IVpc;
+  /**
+   * Subnets for the function when `vpc` is set.
+   * @default - the VPC's private isolated subnets
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /**
+   * Security groups for the function when `vpc` is set.
+   * @default - a new security group that allows only HTTPS egress inside the VPC
+   */
+  readonly securityGroups?: ec2.ISecurityGroup[];
+  /**
+   * KMS key that encrypts the function's log group and environment.
+   * @default - one customer-managed key per stack, shared by the library's log groups, with rotation on
+   */
+  readonly logEncryptionKey?: kms.IKey;
+  /**
+   * How long the function's decision log is kept.
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/** @internal */
+export interface EnforcementFunctionProps extends EnforcementFunctionOptions {
+  /** Folder name under `lambda/` (and `dist/handlers/`). */
+  readonly handlerName: string;
+  readonly description: string;
+  readonly environment?: { [key: string]: string };
+  /** @default Duration.seconds(10) */
+  readonly timeout?: Duration;
+  /** @default 512 */
+  readonly memorySize?: number;
+}
+
+/** Id of the stack-wide key that encrypts the library's log groups. */
+const SHARED_LOG_KEY_ID = 'CdkAiDefenseLogKey';
+
+/** The stack-wide KMS key for the library's log groups, created on first use (one per stack). */
+export function sharedLogKey(scope: Construct): kms.IKey {
+  const stack = Stack.of(scope);
+  const existing = stack.node.tryFindChild(SHARED_LOG_KEY_ID) as kms.Key | undefined;
+  if (existing) return existing;
+  const key = new kms.Key(stack, SHARED_LOG_KEY_ID, {
+    description: 'cdk-ai-defense: encrypts decision logs and audit log groups',
+    enableKeyRotation: true,
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
+  // CloudWatch Logs encrypts with the key only for log groups of this account and region.
+  key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
+      actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+      resources: ['*'],
+      conditions: {
+        ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${stack.partition}:logs:${stack.region}:${stack.account}:log-group:*` },
+      },
+    }),
+  );
+  return key;
+}
+
+/**
+ * A Lambda function running one of the library's prebundled enforcement handlers, with the settings every
+ * security control needs: its own least-privilege role (no managed policies), an encrypted log group with
+ * retention, JSON logs, X-Ray tracing, ARM64 on the current Node.js runtime, and optionally a VPC.
+ *
+ * @internal
+ */
+export class EnforcementFunction extends lambda.Function {
+  public readonly logGroup: logs.ILogGroup;
+
+  constructor(scope: Construct, id: string, props: EnforcementFunctionProps) {
+    const key = props.logEncryptionKey ?? sharedLogKey(scope);
+    const role = new iam.Role(scope, `${id}Role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `cdk-ai-defense ${props.handlerName}: execution role`,
+    });
+    const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
+      encryptionKey: key,
+      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const securityGroups =
+      props.vpc && !props.securityGroups
+        ? [
+            new ec2.SecurityGroup(scope, `${id}SecurityGroup`, {
+              vpc: props.vpc,
+              description: `cdk-ai-defense ${props.handlerName}: HTTPS egress inside the VPC only`,
+              allowAllOutbound: false,
+            }),
+          ]
+        : props.securityGroups;
+    if (props.vpc && !props.securityGroups) {
+      securityGroups![0].addEgressRule(ec2.Peer.ipv4(props.vpc.vpcCidrBlock), ec2.Port.tcp(443), 'HTTPS to VPC endpoints');
+    }
+
+    super(scope, id, {
+      description: props.description,
+      code: handlerCode(props.handlerName),
+      handler: HANDLER_EXPORT,
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? Duration.seconds(10),
+      environment: { ...props.environment },
+      environmentEncryption: key,
+      role,
+      logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
+      systemLogLevelV2: lambda.SystemLogLevel.WARN,
+      tracing: lambda.Tracing.ACTIVE,
+      vpc: props.vpc,
+      vpcSubnets: props.vpc ? (props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED }) : undefined,
+      securityGroups,
+    });
+    this.logGroup = logGroup;
+    logGroup.grantWrite(role);
+    key.grantEncryptDecrypt(role);
+
+    if (props.vpc) {
+      // The minimum Lambda needs to attach the function to the VPC (the actions of the AWS managed
+      // AWSLambdaVPCAccessExecutionRole, without its logs wildcard); EC2 scopes none of them by resource.
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: [
+            'ec2:CreateNetworkInterface',
+            'ec2:DescribeNetworkInterfaces',
+            'ec2:DescribeSubnets',
+            'ec2:DeleteNetworkInterface',
+            'ec2:AssignPrivateIpAddresses',
+            'ec2:UnassignPrivateIpAddresses',
+          ],
+          resources: ['*'],
+        }),
+      );
+      acknowledgeNag(role, 'AwsSolutions-IAM5[Resource::*]', 'Lambda VPC networking actions (ec2:*NetworkInterface*, DescribeSubnets) support no resource-level scoping; they are the documented minimum for a function in a VPC.');
+    }
+    acknowledgeNagAll(
+      this,
+      ['Serverless-LambdaDLQ', 'NIST.800.53.R5-LambdaDLQ', 'HIPAA.Security-LambdaDLQ', 'Serverless-LambdaAsyncFailureDestination'],
+      'Enforcement handlers are invoked synchronously (interceptors, tool targets, API calls); a failed call is returned to the caller as a deny, so there is no asynchronous event to park in a dead-letter queue.',
+    );
+    acknowledgeNagAll(
+      this,
+      ['NIST.800.53.R5-LambdaConcurrency', 'HIPAA.Security-LambdaConcurrency'],
+      'Reserved concurrency on a synchronous security control only adds throttling, and a throttled control denies every request; set reservedConcurrentExecutions through the escape hatch if a ceiling is wanted.',
+    );
+  }
+}

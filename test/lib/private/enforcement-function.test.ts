@@ -1,0 +1,65 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { EnforcementFunction } from '../../../lib/private/enforcement-function';
+import { nagFindings } from '../../rig/nag';
+import { synthOnce, Synthesized } from '../../rig/synth';
+
+describe('EnforcementFunction', () => {
+  let s: Synthesized<{ inVpc: EnforcementFunction; outside: EnforcementFunction }>;
+  beforeAll(() => {
+    s = synthOnce((stack) => {
+      const vpc = new ec2.Vpc(stack, 'Vpc', { subnetConfiguration: [{ name: 'i', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }], natGateways: 0 });
+      vpc.addFlowLog('Flow');
+      return {
+        inVpc: new EnforcementFunction(stack, 'InVpc', { handlerName: 'demo', description: 'demo', vpc }),
+        outside: new EnforcementFunction(stack, 'Outside', { handlerName: 'demo', description: 'demo' }),
+      };
+    });
+  });
+
+  test('runs the prebundled ESM handler on ARM64 with JSON logs and tracing', () => {
+    s.template.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.handler',
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      TracingConfig: { Mode: 'Active' },
+      LoggingConfig: Match.objectLike({ LogFormat: 'JSON' }),
+      KmsKeyArn: Match.anyValue(),
+    });
+  });
+
+  test('uses one shared, rotated log key per stack and encrypted log groups with retention', () => {
+    s.template.resourceCountIs('AWS::KMS::Key', 1);
+    s.template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    for (const fn of [s.built.inVpc, s.built.outside]) {
+      const id = s.stack.getLogicalId(fn.logGroup.node.defaultChild as any);
+      expect(s.template.toJSON().Resources[id].Properties).toEqual(
+        expect.objectContaining({ KmsKeyId: expect.anything(), RetentionInDays: 365 }),
+      );
+    }
+  });
+
+  test('gets its own role with no managed policies', () => {
+    for (const fn of [s.built.inVpc, s.built.outside]) {
+      const id = s.stack.getLogicalId(fn.role!.node.defaultChild as any);
+      expect(s.template.toJSON().Resources[id].Properties.ManagedPolicyArns).toBeUndefined();
+    }
+  });
+
+  test('in a VPC gets a security group with HTTPS egress to the VPC only', () => {
+    s.template.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      SecurityGroupEgress: [Match.objectLike({ FromPort: 443, ToPort: 443, IpProtocol: 'tcp' })],
+    });
+  });
+
+  test('leaves the LambdaInsideVPC finding of a function outside a VPC for the user to see', () => {
+    const findings = nagFindings(s.stack);
+    const rules = findings.map((f) => `${f.rule} ${f.resources.join(',')}`);
+    expect(rules.filter((r) => !r.includes('Outside') && !r.includes('Vpc/Flow'))).toEqual([]);
+    expect(rules.some((r) => r.includes('LambdaInsideVPC') && r.includes('Outside'))).toBe(true);
+  });
+
+  test('fails with the bad name when a handler name is not a folder name', () => {
+    expect(() => synthOnce((stack) => new EnforcementFunction(stack, 'Bad', { handlerName: '../x', description: 'd' }))).toThrow(/invalid handler name "..\/x"/);
+  });
+});
