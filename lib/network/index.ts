@@ -1,0 +1,2 @@
+export * from './endpoint-access';
+export * from './private-ai-network';
