@@ -1,0 +1,3 @@
+export * from './ai-web-acl';
+export * from './ai-front-door';
+export * from './front-door-authentication';
