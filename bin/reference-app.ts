@@ -1,0 +1,88 @@
+/**
+ * The reference architecture: every construct of the library wired together, with no logic of its own.
+ *
+ *   npm ci && npm run synth       synthesizes it into cdk.out/ offline (no AWS account or credentials)
+ *
+ * Settings come from CDK context (`-c key=value`); the defaults are placeholders for a synth without an account.
+ *   region          AWS region of the stack                          default us-east-1
+ *   domainName      the public name users reach the front door at    default ai.example.com
+ *   certificateArn  ACM certificate for domainName in that region    default a placeholder ARN
+ */
+import { App, Stack, StackProps, Validations } from 'aws-cdk-lib';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, ServerlessChecks } from 'cdk-nag';
+import { Construct } from 'constructs';
+import { AiFrontDoor, PrivateAiNetwork } from '../lib';
+
+export interface ReferenceArchitectureProps extends StackProps {
+  /** Public host name of the front door. */
+  readonly domainName: string;
+  /** ACM certificate ARN for `domainName`. */
+  readonly certificateArn: string;
+}
+
+/** Phase 1 to 4 of the defense-in-depth architecture in one stack. */
+export class ReferenceArchitectureStack extends Stack {
+  public readonly network: PrivateAiNetwork;
+  public readonly frontDoor: AiFrontDoor;
+
+  constructor(scope: Construct, id: string, props: ReferenceArchitectureProps) {
+    super(scope, id, props);
+
+    // Phase 1: foundation. Workloads live in isolated subnets and reach AWS only through interface endpoints;
+    // the public subnets hold nothing but the load balancer.
+    this.network = new PrivateAiNetwork(this, 'Network', {
+      publicLoadBalancerSubnets: true,
+      additionalEndpoints: [ec2.InterfaceVpcEndpointAwsService.S3_VECTORS],
+    });
+
+    // The application (or agent runtime) registers its tasks in this group; the front door authenticates every user first.
+    const appTargets = new elbv2.ApplicationTargetGroup(this, 'AppTargets', {
+      vpc: this.network.vpc,
+      targetType: elbv2.TargetType.IP,
+      port: 443,
+      protocol: elbv2.ApplicationProtocol.HTTPS,
+      healthCheck: { path: '/health', protocol: elbv2.Protocol.HTTPS },
+    });
+    this.frontDoor = new AiFrontDoor(this, 'FrontDoor', {
+      vpc: this.network.vpc,
+      domainName: props.domainName,
+      certificate: acm.Certificate.fromCertificateArn(this, 'Certificate', props.certificateArn),
+      targetGroup: appTargets,
+    });
+  }
+}
+
+/** The four cdk-nag packs the reference app must pass at synth. */
+export function addNagPacks(app: App): void {
+  Validations.of(app).addPlugins(
+    new AwsSolutionsChecks(app),
+    new NIST80053R5Checks(app),
+    new HIPAASecurityChecks(app),
+    new ServerlessChecks(app),
+  );
+}
+
+/** Builds the reference app from context (see the file comment for the keys). */
+export function buildReferenceApp(app: App): ReferenceArchitectureStack {
+  const region = (app.node.tryGetContext('region') as string | undefined) ?? 'us-east-1';
+  const domainName = (app.node.tryGetContext('domainName') as string | undefined) ?? 'ai.example.com';
+  const certificateArn =
+    (app.node.tryGetContext('certificateArn') as string | undefined) ??
+    `arn:aws:acm:${region}:111111111111:certificate/00000000-0000-0000-0000-000000000000`;
+  return new ReferenceArchitectureStack(app, 'CdkAiDefenseReference', {
+    env: { region },
+    description: 'cdk-ai-defense reference architecture: defense in depth for AI workloads',
+    domainName,
+    certificateArn,
+  });
+}
+
+if (require.main === module) {
+  const app = new App();
+  addNagPacks(app);
+  buildReferenceApp(app);
+  app.synth();
+}

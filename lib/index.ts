@@ -1,0 +1,3 @@
+export * from './common/caller-identity';
+export * from './network';
+export * from './edge';
