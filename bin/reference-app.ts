@@ -14,7 +14,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, ServerlessChecks } from 'cdk-nag';
 import { Construct } from 'constructs';
-import { AiFrontDoor, PrivateAiNetwork } from '../lib';
+import { AiAuditTrail, AiFrontDoor, PrivateAiNetwork } from '../lib';
 
 export interface ReferenceArchitectureProps extends StackProps {
   /** Public host name of the front door. */
@@ -27,6 +27,7 @@ export interface ReferenceArchitectureProps extends StackProps {
 export class ReferenceArchitectureStack extends Stack {
   public readonly network: PrivateAiNetwork;
   public readonly frontDoor: AiFrontDoor;
+  public readonly audit: AiAuditTrail;
 
   constructor(scope: Construct, id: string, props: ReferenceArchitectureProps) {
     super(scope, id, props);
@@ -52,6 +53,12 @@ export class ReferenceArchitectureStack extends Stack {
       certificate: acm.Certificate.fromCertificateArn(this, 'Certificate', props.certificateArn),
       targetGroup: appTargets,
     });
+
+    // Visibility: CloudTrail with Bedrock and AgentCore data events, model invocation logging (one per account
+    // and region: turn it off in other stacks of the same account), alarms on denials and guardrail interventions.
+    // Its deploy-time custom resource runs outside the VPC: it must reach the Bedrock control plane and answer
+    // CloudFormation through an AWS-owned S3 bucket, neither of which the isolated network allows.
+    this.audit = new AiAuditTrail(this, 'Audit');
   }
 }
 

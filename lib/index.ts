@@ -1,3 +1,4 @@
 export * from './common/caller-identity';
 export * from './network';
 export * from './edge';
+export * from './observability';

@@ -37,6 +37,20 @@ describe('reference app', () => {
     });
   });
 
+  test('records Bedrock knowledge base and AgentCore gateway data events, and management events', () => {
+    const trail = Object.values(template.findResources('AWS::CloudTrail::Trail'))[0].Properties;
+    const types = trail.AdvancedEventSelectors.flatMap((s: any) =>
+      s.FieldSelectors.filter((f: any) => f.Field === 'resources.type').flatMap((f: any) => f.Equals),
+    );
+    expect(types).toEqual(expect.arrayContaining(['AWS::Bedrock::KnowledgeBase', 'AWS::BedrockAgentCore::Gateway']));
+    const categories = trail.AdvancedEventSelectors.flatMap((s: any) =>
+      s.FieldSelectors.filter((f: any) => f.Field === 'eventCategory').flatMap((f: any) => f.Equals),
+    );
+    expect(categories).toContain('Management');
+    expect(trail.IsMultiRegionTrail).toBe(true);
+    expect(trail.EnableLogFileValidation).toBe(true);
+  });
+
   test('matches the snapshot (asset hashes stripped)', () => {
     expect(template.toJSON()).toMatchSnapshot();
   });

@@ -6,6 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { HANDLER_EXPORT, handlerCode } from './handler-code';
+import { ManagedPolicyRole } from './managed-policy-role';
 import { acknowledgeNag, acknowledgeNagAll } from './nag';
 
 /** Props shared by every public construct that deploys one of the library's enforcement handlers. */
@@ -84,11 +85,12 @@ export function sharedLogKey(scope: Construct): kms.IKey {
  * @internal
  */
 export class EnforcementFunction extends lambda.Function {
-  public readonly logGroup: logs.ILogGroup;
+  /** The function's log group, which holds its decision log. */
+  public readonly decisionLogGroup: logs.ILogGroup;
 
   constructor(scope: Construct, id: string, props: EnforcementFunctionProps) {
     const key = props.logEncryptionKey ?? sharedLogKey(scope);
-    const role = new iam.Role(scope, `${id}Role`, {
+    const role = new ManagedPolicyRole(scope, `${id}Role`, {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `cdk-ai-defense ${props.handlerName}: execution role`,
     });
@@ -131,9 +133,10 @@ export class EnforcementFunction extends lambda.Function {
       vpcSubnets: props.vpc ? (props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED }) : undefined,
       securityGroups,
     });
-    this.logGroup = logGroup;
+    this.decisionLogGroup = logGroup;
     logGroup.grantWrite(role);
-    key.grantEncryptDecrypt(role);
+    // Lambda decrypts the environment with the execution role; CloudWatch Logs uses the key through its key policy.
+    key.grantDecrypt(role);
 
     if (props.vpc) {
       // The minimum Lambda needs to attach the function to the VPC (the actions of the AWS managed
@@ -151,8 +154,8 @@ export class EnforcementFunction extends lambda.Function {
           resources: ['*'],
         }),
       );
-      acknowledgeNag(role, 'AwsSolutions-IAM5[Resource::*]', 'Lambda VPC networking actions (ec2:*NetworkInterface*, DescribeSubnets) support no resource-level scoping; they are the documented minimum for a function in a VPC.');
     }
+    acknowledgeNag(role, 'AwsSolutions-IAM5[Resource::*]', 'Only actions without resource-level scoping use "*": X-Ray PutTraceSegments/PutTelemetryRecords for tracing, and, in a VPC, the EC2 network-interface actions Lambda needs (the documented minimum).');
     acknowledgeNagAll(
       this,
       ['Serverless-LambdaDLQ', 'NIST.800.53.R5-LambdaDLQ', 'HIPAA.Security-LambdaDLQ', 'Serverless-LambdaAsyncFailureDestination'],

@@ -27,7 +27,7 @@ export function nagFindings(scope: IConstruct): NagFinding[] {
       findings.push({
         pack: pack.readPackName,
         rule: v.ruleName,
-        resources: v.violatingResources.map((r) => r.constructPath ?? r.resourceLogicalId),
+        resources: v.violatingResources.map((r) => r.constructPath ?? r.locations.join(',')),
         description: v.description.slice(0, 160),
       });
     }

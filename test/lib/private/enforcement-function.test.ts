@@ -32,18 +32,23 @@ describe('EnforcementFunction', () => {
     s.template.resourceCountIs('AWS::KMS::Key', 1);
     s.template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
     for (const fn of [s.built.inVpc, s.built.outside]) {
-      const id = s.stack.getLogicalId(fn.logGroup.node.defaultChild as any);
+      const id = s.stack.getLogicalId(fn.decisionLogGroup.node.defaultChild as any);
       expect(s.template.toJSON().Resources[id].Properties).toEqual(
         expect.objectContaining({ KmsKeyId: expect.anything(), RetentionInDays: 365 }),
       );
     }
   });
 
-  test('gets its own role with no managed policies', () => {
+  test('gets its own role with no AWS-managed policies and its grants in one customer-managed policy', () => {
     for (const fn of [s.built.inVpc, s.built.outside]) {
       const id = s.stack.getLogicalId(fn.role!.node.defaultChild as any);
       expect(s.template.toJSON().Resources[id].Properties.ManagedPolicyArns).toBeUndefined();
     }
+    // Inline policies (AWS::IAM::Policy) exist only for the test VPC's flow-log role, never for a function role.
+    expect(Object.keys(s.template.findResources('AWS::IAM::Policy'))).toEqual([expect.stringMatching(/^VpcFlow/)]);
+    s.template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'kms:Decrypt' })]) },
+    });
   });
 
   test('in a VPC gets a security group with HTTPS egress to the VPC only', () => {
@@ -55,8 +60,10 @@ describe('EnforcementFunction', () => {
   test('leaves the LambdaInsideVPC finding of a function outside a VPC for the user to see', () => {
     const findings = nagFindings(s.stack);
     const rules = findings.map((f) => `${f.rule} ${f.resources.join(',')}`);
-    expect(rules.filter((r) => !r.includes('Outside') && !r.includes('Vpc/Flow'))).toEqual([]);
-    expect(rules.some((r) => r.includes('LambdaInsideVPC') && r.includes('Outside'))).toBe(true);
+    // The only findings are the test VPC's own flow-log group and the function the test put outside a VPC.
+    const unexpected = rules.filter((r) => !r.includes('Vpc/Flow') && !/LambdaInsideVPC TestStack\/Outside\/Resource$/.test(r));
+    expect(unexpected).toEqual([]);
+    expect(rules).toContain('NIST.800.53.R5-LambdaInsideVPC TestStack/Outside/Resource');
   });
 
   test('fails with the bad name when a handler name is not a folder name', () => {

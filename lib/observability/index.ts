@@ -1,0 +1,3 @@
+export * from './ai-audit-trail';
+export * from './audit-data-resource-type';
+export * from './model-invocation-logging';
