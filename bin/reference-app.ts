@@ -14,7 +14,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, ServerlessChecks } from 'cdk-nag';
 import { Construct } from 'constructs';
-import { AiAuditTrail, AiFrontDoor, PrivateAiNetwork } from '../lib';
+import { AiAuditTrail, AiFrontDoor, AiGuardrail, GuardrailEnforcer, PrivateAiNetwork } from '../lib';
 
 export interface ReferenceArchitectureProps extends StackProps {
   /** Public host name of the front door. */
@@ -28,6 +28,8 @@ export class ReferenceArchitectureStack extends Stack {
   public readonly network: PrivateAiNetwork;
   public readonly frontDoor: AiFrontDoor;
   public readonly audit: AiAuditTrail;
+  public readonly guardrail: AiGuardrail;
+  public readonly guardrailEnforcer: GuardrailEnforcer;
 
   constructor(scope: Construct, id: string, props: ReferenceArchitectureProps) {
     super(scope, id, props);
@@ -59,6 +61,15 @@ export class ReferenceArchitectureStack extends Stack {
     // Its deploy-time custom resource runs outside the VPC: it must reach the Bedrock control plane and answer
     // CloudFormation through an AWS-owned S3 bucket, neither of which the isolated network allows.
     this.audit = new AiAuditTrail(this, 'Audit');
+
+    // Phase 2: guardrails on input, output and tool results, applied by deterministic code that reports which
+    // filter fired; the enforcer runs in the isolated subnets and reaches Bedrock through the endpoint.
+    this.guardrail = new AiGuardrail(this, 'Guardrail');
+    this.guardrailEnforcer = new GuardrailEnforcer(this, 'GuardrailEnforcer', {
+      guardrail: this.guardrail,
+      vpc: this.network.vpc,
+    });
+    this.audit.watchDecisionLogs(this.guardrailEnforcer.decisionLogGroup);
   }
 }
 

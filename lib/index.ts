@@ -2,3 +2,4 @@ export * from './common/caller-identity';
 export * from './network';
 export * from './edge';
 export * from './observability';
+export * from './guardrails';

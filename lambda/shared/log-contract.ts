@@ -28,6 +28,14 @@ export const DecisionLogField = {
   SUBJECT_HASH: 'subjectHash',
   REQUEST_ID: 'requestId',
   GUARDRAIL_ACTION: 'guardrailAction',
+  /** Version of the line's shape ({@link DECISION_LOG_SCHEMA_VERSION}). */
+  SCHEMA_VERSION: 'schemaVersion',
+  /** Sanitized, truncated detail of a deny (for operators; never shown to the caller). */
+  REASON_DETAIL: 'reasonDetail',
+  /** Object of extra short codes a control adds (validated: no free text). */
+  FIELDS: 'fields',
+  /** Number of extra fields (or a request id) that failed validation and were left out. */
+  FIELDS_REJECTED: 'fieldsRejected',
 } as const;
 
 /** The three outcomes of a decision. */
@@ -50,6 +58,24 @@ export type GuardrailLogAction = (typeof GuardrailLogAction)[keyof typeof Guardr
 export const AuditMetric = {
   ENFORCEMENT_DENIALS: 'EnforcementDenials',
   GUARDRAIL_INTERVENTIONS: 'GuardrailInterventions',
+} as const;
+
+/** Message of every decision line. */
+export const DECISION_LOG_MESSAGE = 'decision';
+
+/** EMF metrics every handler emits per decision (namespace {@link METRIC_NAMESPACE}). */
+export const DecisionMetric = {
+  /** Count of decisions; dimensions `service`, `control`, `outcome`. */
+  DECISIONS: 'Decisions',
+  /** Count of denials; emitted with `Decisions` on the same dimensions (`outcome` is `DENY`). */
+  DENIALS: 'Denials',
+} as const;
+
+/** Dimension names of the {@link DecisionMetric} metrics. */
+export const DecisionMetricDimension = {
+  SERVICE: 'service',
+  CONTROL: 'control',
+  OUTCOME: 'outcome',
 } as const;
 
 /** CloudWatch Logs filter pattern that matches every denial decision line. */

@@ -25,7 +25,7 @@ export const ReasonCatalogue = {
 
   // Faults in a dependency (the five fault kinds)
   UPSTREAM_THROTTLED: 'A dependency throttled the call.',
-  UPSTREAM_UNAVAILABLE: 'A dependency failed with a server error (5xx).',
+  UPSTREAM_UNAVAILABLE: 'A dependency failed with a server error (5xx) or could not be reached.',
   UPSTREAM_TIMEOUT: 'A dependency did not answer in time.',
   UPSTREAM_ACCESS_DENIED: 'The handler itself was denied access to a dependency.',
   UPSTREAM_MALFORMED_RESPONSE: 'A dependency answered with a response the handler could not trust.',
@@ -35,6 +35,10 @@ export const ReasonCatalogue = {
   GUARDRAIL_BLOCKED: 'The guardrail blocked the text.',
   GUARDRAIL_MASKED: 'The guardrail allowed the text with sensitive parts masked.',
   GUARDRAIL_PARTIAL_COVERAGE: 'The guardrail did not prove that it screened every character.',
+
+  // Human approval
+  APPROVAL_REQUIRED: 'The tool is high-risk and needs a human approval of this exact call before it runs.',
+  APPROVAL_PENDING: 'An approval of this exact call was requested and no approver has decided yet.',
 } as const;
 
 /** A reason code from the catalogue. */

@@ -1,0 +1,189 @@
+import { Stack } from 'aws-cdk-lib';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import { Construct } from 'constructs';
+import { IDENTITY_ENV_VAR } from '../../lambda/shared/identity-env';
+import { throwIfInvalid, validatePattern } from '../private/validation';
+
+/** Which Cognito token the library accepts as proof of the caller. */
+export enum CognitoTokenUse {
+  /** Access tokens (`token_use: access`, client checked against `client_id`). Recommended for APIs and MCP. */
+  ACCESS = 'access',
+  /** ID tokens (`token_use: id`, client checked against `aud`). */
+  ID = 'id',
+}
+
+/** Options for {@link CallerIdentity.cognito}. */
+export interface CognitoCallerIdentityOptions {
+  /** The user pool that issues the tokens. */
+  readonly userPool: cognito.IUserPool;
+  /** App clients whose tokens are accepted (at least one). */
+  readonly clients: cognito.IUserPoolClient[];
+  /**
+   * Which token is accepted.
+   * @default CognitoTokenUse.ACCESS
+   */
+  readonly tokenUse?: CognitoTokenUse;
+  /**
+   * Scopes that must all be present in the token.
+   * @default - none
+   */
+  readonly requiredScopes?: string[];
+  /**
+   * Allowed clock difference for expiry and not-before, 0 to 60 seconds.
+   * @default 0
+   */
+  readonly clockSkewSeconds?: number;
+}
+
+/** Options for {@link CallerIdentity.oidc}. */
+export interface OidcCallerIdentityOptions {
+  /** The issuer (`iss`), an https URL compared exactly. Its discovery document is `<issuer>/.well-known/openid-configuration`. */
+  readonly issuer: string;
+  /**
+   * The issuer's JWKS URL.
+   * @default `<issuer>/.well-known/jwks.json`
+   */
+  readonly jwksUri?: string;
+  /**
+   * Accepted audiences (`aud`). At least one of `audiences` and `clientIds` is required.
+   * @default - the audience is not checked
+   */
+  readonly audiences?: string[];
+  /**
+   * Accepted clients (`client_id`, else `azp`).
+   * @default - the client is not checked
+   */
+  readonly clientIds?: string[];
+  /**
+   * Claim holding the caller's groups.
+   * @default 'groups'
+   */
+  readonly groupsClaim?: string;
+  /**
+   * Scopes that must all be present in the token.
+   * @default - none
+   */
+  readonly requiredScopes?: string[];
+  /**
+   * Allowed clock difference for expiry and not-before, 0 to 60 seconds.
+   * @default 0
+   */
+  readonly clockSkewSeconds?: number;
+}
+
+/**
+ * Who may call, as proven by a verified bearer token: the one description of token verification that the library's
+ * handlers (interceptors, targets, approval API) and AgentCore's inbound JWT authorizer share.
+ *
+ * Identity never comes from a request body, a caller-controlled header or model output; handlers verify the
+ * signature, algorithm, issuer, audience or client, token use, expiry and not-before themselves.
+ */
+export abstract class CallerIdentity {
+  /** Tokens from a Cognito user pool (access tokens of the given app clients by default). */
+  public static cognito(options: CognitoCallerIdentityOptions): CallerIdentity {
+    return new CognitoCallerIdentity(options);
+  }
+
+  /** Tokens from any OIDC issuer that publishes a JWKS. */
+  public static oidc(options: OidcCallerIdentityOptions): CallerIdentity {
+    return new OidcCallerIdentity(options);
+  }
+
+  /** The issuer URL (may be a token). */
+  public abstract readonly issuer: string;
+
+  /** The OIDC discovery URL, as AgentCore's CUSTOM_JWT authorizer wants it. */
+  public get discoveryUrl(): string {
+    return `${this.issuer}/.well-known/openid-configuration`;
+  }
+
+  /** Accepted client ids, if checked. */
+  public abstract readonly allowedClients: string[] | undefined;
+
+  /** Accepted audiences, if checked. */
+  public abstract readonly allowedAudiences: string[] | undefined;
+
+  /** Required scopes. */
+  public abstract readonly requiredScopes: string[];
+
+  /**
+   * The environment variables a handler reads its identity configuration from.
+   * @param scope any construct in the stack of the function
+   */
+  public environment(scope: Construct): { [key: string]: string } {
+    return { [IDENTITY_ENV_VAR]: Stack.of(scope).toJsonString(this._config()) };
+  }
+
+  /** @internal */
+  protected abstract _config(): { [key: string]: unknown };
+}
+
+function validateSkew(value: number | undefined): string[] {
+  if (value === undefined) return [];
+  return Number.isInteger(value) && value >= 0 && value <= 60 ? [] : [`clockSkewSeconds is ${value}; allowed: a whole number from 0 to 60`];
+}
+
+class CognitoCallerIdentity extends CallerIdentity {
+  public readonly issuer: string;
+  public readonly allowedClients: string[];
+  public readonly allowedAudiences = undefined;
+  public readonly requiredScopes: string[];
+
+  constructor(private readonly options: CognitoCallerIdentityOptions) {
+    super();
+    throwIfInvalid('CallerIdentity.cognito', [
+      ...(options.clients.length === 0 ? ['clients is empty; allowed: at least one app client'] : []),
+      ...validateSkew(options.clockSkewSeconds),
+    ]);
+    this.issuer = `https://cognito-idp.${Stack.of(options.userPool).region}.${Stack.of(options.userPool).urlSuffix}/${options.userPool.userPoolId}`;
+    this.allowedClients = options.clients.map((c) => c.userPoolClientId);
+    this.requiredScopes = [...(options.requiredScopes ?? [])];
+  }
+
+  protected _config(): { [key: string]: unknown } {
+    return {
+      issuer: this.issuer,
+      clientId: this.allowedClients,
+      tokenUse: this.options.tokenUse ?? CognitoTokenUse.ACCESS,
+      groupsClaim: 'cognito:groups',
+      ...(this.requiredScopes.length > 0 ? { requiredScopes: this.requiredScopes } : {}),
+      ...(this.options.clockSkewSeconds !== undefined ? { clockSkewSeconds: this.options.clockSkewSeconds } : {}),
+    };
+  }
+}
+
+class OidcCallerIdentity extends CallerIdentity {
+  public readonly issuer: string;
+  public readonly allowedClients: string[] | undefined;
+  public readonly allowedAudiences: string[] | undefined;
+  public readonly requiredScopes: string[];
+
+  constructor(private readonly options: OidcCallerIdentityOptions) {
+    super();
+    const https = /^https:\/\/[^\s/?#]+(\/[^\s?#]*)?$/;
+    throwIfInvalid('CallerIdentity.oidc', [
+      ...validatePattern('issuer', options.issuer, https, 'an https URL without query or fragment'),
+      ...validatePattern('jwksUri', options.jwksUri, https, 'an https URL without query or fragment'),
+      ...(!options.audiences?.length && !options.clientIds?.length
+        ? ['neither audiences nor clientIds is set; allowed: at least one accepted audience or client id']
+        : []),
+      ...validateSkew(options.clockSkewSeconds),
+    ]);
+    this.issuer = options.issuer.replace(/\/$/, '');
+    this.allowedClients = options.clientIds ? [...options.clientIds] : undefined;
+    this.allowedAudiences = options.audiences ? [...options.audiences] : undefined;
+    this.requiredScopes = [...(options.requiredScopes ?? [])];
+  }
+
+  protected _config(): { [key: string]: unknown } {
+    return {
+      issuer: this.issuer,
+      ...(this.options.jwksUri ? { jwksUri: this.options.jwksUri } : {}),
+      ...(this.allowedAudiences ? { audience: this.allowedAudiences } : {}),
+      ...(this.allowedClients ? { clientId: this.allowedClients } : {}),
+      groupsClaim: this.options.groupsClaim ?? 'groups',
+      ...(this.requiredScopes.length > 0 ? { requiredScopes: this.requiredScopes } : {}),
+      ...(this.options.clockSkewSeconds !== undefined ? { clockSkewSeconds: this.options.clockSkewSeconds } : {}),
+    };
+  }
+}

@@ -1,0 +1,3 @@
+export * from './ai-guardrail';
+export * from './guardrail-enforcer';
+export * from './guardrail-filters';
