@@ -2,7 +2,7 @@
  * The reference architecture as a whole: zero unsuppressed cdk-nag errors across the four packs, a snapshot with
  * asset hashes stripped, and the wiring between phases (which the construct tests cannot see).
  */
-import { Stack } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { buildReferenceApp } from '../bin/reference-app';
 import { nagFindings } from './rig/nag';
@@ -49,6 +49,11 @@ describe('reference app', () => {
     expect(categories).toContain('Management');
     expect(trail.IsMultiRegionTrail).toBe(true);
     expect(trail.EnableLogFileValidation).toBe(true);
+  });
+
+  test('synthesizes in an app that sets no feature flags (the library sets the ones it relies on)', () => {
+    const bare = buildReferenceApp(new App({ context: { 'aws:cdk:bundling-stacks': [] } }));
+    expect(nagFindings(bare)).toEqual([]);
   });
 
   test('matches the snapshot (asset hashes stripped)', () => {

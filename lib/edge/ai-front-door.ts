@@ -9,6 +9,7 @@ import { acknowledgeNag, acknowledgeNagAll } from '../private/nag';
 import { throwIfInvalid, validateInteger, validatePattern } from '../private/validation';
 import { AiWebAcl } from './ai-web-acl';
 import { FrontDoorAuthentication } from './front-door-authentication';
+import { applyLibraryFeatureFlags } from '../private/feature-flags';
 
 /**
  * Properties of an `AiFrontDoor`.
@@ -171,6 +172,7 @@ export class AiFrontDoor extends Construct {
 
   constructor(scope: Construct, id: string, props: AiFrontDoorProps) {
     super(scope, id);
+    applyLibraryFeatureFlags(this);
     const internetFacing = props.internetFacing ?? true;
     const targetPort = props.targetPort ?? 443;
     const sessionTimeout = props.sessionTimeout ?? Duration.hours(8);

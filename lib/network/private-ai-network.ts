@@ -8,6 +8,7 @@ import { EndpointAccess } from './endpoint-access';
 import { sharedLogKey } from '../private/enforcement-function';
 import { acknowledgeNagAll } from '../private/nag';
 import { throwIfInvalid, validateCidr, validateInteger, validatePattern } from '../private/validation';
+import { applyLibraryFeatureFlags } from '../private/feature-flags';
 
 /** Which buckets principals inside the network may reach through the S3 gateway endpoint. */
 export enum S3EndpointScope {
@@ -237,6 +238,7 @@ export class PrivateAiNetwork extends Construct implements IPrivateAiNetwork {
 
   constructor(scope: Construct, id: string, props: PrivateAiNetworkProps = {}) {
     super(scope, id);
+    applyLibraryFeatureFlags(this);
     throwIfInvalid('PrivateAiNetwork', validateProps(props));
 
     const stack = Stack.of(this);

@@ -15,6 +15,7 @@ import { AuditDataResourceType } from './audit-data-resource-type';
 import { ModelInvocationLogging, ModelInvocationLoggingOptions } from './model-invocation-logging';
 import { accessLogsBucket, auditBucket } from './private/buckets';
 import { validateDataResourceTypeName } from './private/data-resource-types';
+import { applyLibraryFeatureFlags } from '../private/feature-flags';
 
 /** Props of `AiAuditTrail`. */
 export interface AiAuditTrailProps {
@@ -185,6 +186,7 @@ export class AiAuditTrail extends Construct {
 
   constructor(scope: Construct, id: string, props: AiAuditTrailProps = {}) {
     super(scope, id);
+    applyLibraryFeatureFlags(this);
     throwIfInvalid('AiAuditTrail', validateProps(props));
     const stack = Stack.of(this);
     this.alarmPeriod = props.alarmPeriod ?? Duration.minutes(5);

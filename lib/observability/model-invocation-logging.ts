@@ -10,6 +10,7 @@ import { sharedLogKey } from '../private/enforcement-function';
 import { acknowledgeNag, acknowledgeNagAll } from '../private/nag';
 import { throwIfInvalid, validatePattern } from '../private/validation';
 import { accessLogsBucket, auditBucket } from './private/buckets';
+import { applyLibraryFeatureFlags } from '../private/feature-flags';
 
 /** A kind of model input and output data that Bedrock model invocation logging delivers. */
 export enum InvocationLogDataKind {
@@ -124,6 +125,7 @@ export class ModelInvocationLogging extends Construct {
 
   constructor(scope: Construct, id: string, props: ModelInvocationLoggingProps = {}) {
     super(scope, id);
+    applyLibraryFeatureFlags(this);
     Object.defineProperty(this, MARKER, { value: true });
     const prefix = props.largeDataKeyPrefix ?? 'model-invocations';
     this.dataKinds = [...new Set(props.dataKinds ?? Object.values(InvocationLogDataKind))];
