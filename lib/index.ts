@@ -3,3 +3,4 @@ export * from './network';
 export * from './edge';
 export * from './observability';
 export * from './guardrails';
+export * from './tools';
