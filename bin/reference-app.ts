@@ -14,7 +14,16 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, ServerlessChecks } from 'cdk-nag';
 import { Construct } from 'constructs';
-import { AiAuditTrail, AiFrontDoor, AiGuardrail, GuardrailEnforcer, PrivateAiNetwork } from '../lib';
+import {
+  AiAuditTrail,
+  AiFrontDoor,
+  AiGuardrail,
+  CallerIdentity,
+  GuardrailEnforcer,
+  IsolatedMemory,
+  MemoryBroker,
+  PrivateAiNetwork,
+} from '../lib';
 
 export interface ReferenceArchitectureProps extends StackProps {
   /** Public host name of the front door. */
@@ -30,6 +39,9 @@ export class ReferenceArchitectureStack extends Stack {
   public readonly audit: AiAuditTrail;
   public readonly guardrail: AiGuardrail;
   public readonly guardrailEnforcer: GuardrailEnforcer;
+  public readonly callerIdentity: CallerIdentity;
+  public readonly memory: IsolatedMemory;
+  public readonly memoryBroker: MemoryBroker;
 
   constructor(scope: Construct, id: string, props: ReferenceArchitectureProps) {
     super(scope, id, props);
@@ -70,6 +82,23 @@ export class ReferenceArchitectureStack extends Stack {
       vpc: this.network.vpc,
     });
     this.audit.watchDecisionLogs(this.guardrailEnforcer.decisionLogGroup);
+
+    // Who is calling: the users the front door signs in. The app forwards their access token; every handler
+    // verifies it again, and identity never comes from a prompt, a tool argument or a header the caller sets.
+    this.callerIdentity = CallerIdentity.cognito({
+      userPool: this.frontDoor.userPool!,
+      clients: [this.frontDoor.userPoolClient!],
+    });
+
+    // Memory: namespaces derived from the verified identity; one actor's namespace is never a prefix of another's.
+    this.memory = new IsolatedMemory(this, 'Memory');
+    this.memoryBroker = new MemoryBroker(this, 'MemoryBroker', {
+      memory: this.memory,
+      identity: this.callerIdentity,
+      guardrail: this.guardrail,
+      vpc: this.network.vpc,
+    });
+    this.audit.watchDecisionLogs(this.memoryBroker.decisionLogGroup);
   }
 }
 

@@ -4,3 +4,4 @@ export * from './edge';
 export * from './observability';
 export * from './guardrails';
 export * from './tools';
+export * from './memory';
