@@ -15,14 +15,23 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, ServerlessChecks } from 'cdk-nag';
 import { Construct } from 'constructs';
 import {
+  AccessGrantsAuthorizer,
+  AccessGrantsIdentity,
   AiAuditTrail,
   AiFrontDoor,
   AiGuardrail,
   CallerIdentity,
   GuardrailEnforcer,
+  IdentityCondition,
   IsolatedMemory,
+  KnowledgeRetriever,
   MemoryBroker,
+  MetadataContract,
+  MetadataField,
   PrivateAiNetwork,
+  RetrievalFilterPolicy,
+  SecureKnowledgeBase,
+  StaticCondition,
 } from '../lib';
 
 export interface ReferenceArchitectureProps extends StackProps {
@@ -42,6 +51,9 @@ export class ReferenceArchitectureStack extends Stack {
   public readonly callerIdentity: CallerIdentity;
   public readonly memory: IsolatedMemory;
   public readonly memoryBroker: MemoryBroker;
+  public readonly knowledgeBase: SecureKnowledgeBase;
+  public readonly knowledgeGrants: AccessGrantsAuthorizer;
+  public readonly knowledgeRetriever: KnowledgeRetriever;
 
   constructor(scope: Construct, id: string, props: ReferenceArchitectureProps) {
     super(scope, id, props);
@@ -99,6 +111,39 @@ export class ReferenceArchitectureStack extends Stack {
       vpc: this.network.vpc,
     });
     this.audit.watchDecisionLogs(this.memoryBroker.decisionLogGroup);
+
+    // Knowledge: every document carries the metadata the filters need (unlabeled ones are quarantined); retrieval
+    // is filtered by the caller's verified claims before the search, and each chunk's source is authorized for the
+    // end user against S3 Access Grants after it, before anything reaches a prompt.
+    this.knowledgeBase = new SecureKnowledgeBase(this, 'Knowledge', {
+      metadataContract: MetadataContract.of([
+        MetadataField.string('tenant'),
+        MetadataField.stringList('groups'),
+        MetadataField.string('classification', { allowedValues: ['public', 'internal', 'confidential'] }),
+        MetadataField.number('year', { integer: true }),
+      ]),
+      vpc: this.network.vpc,
+    });
+    this.knowledgeGrants = new AccessGrantsAuthorizer(this, 'KnowledgeGrants', { identity: AccessGrantsIdentity.groupRoles() });
+    const documents = this.knowledgeGrants.addKnowledgeBaseLocation('Documents', this.knowledgeBase);
+    this.knowledgeGrants.grantGroupRead('finance', documents, 'finance/');
+    this.knowledgeGrants.grantGroupRead('engineering', documents, 'engineering/');
+    this.knowledgeRetriever = new KnowledgeRetriever(this, 'KnowledgeRetriever', {
+      identity: this.callerIdentity,
+      knowledgeBase: this.knowledgeBase,
+      filterPolicy: new RetrievalFilterPolicy({
+        identityConditions: [
+          IdentityCondition.claimEquals('tenant', 'custom:tenant'),
+          IdentityCondition.groupsContain('groups'),
+          IdentityCondition.numberAtMost('year', 'custom:clearance_year'),
+        ],
+        staticConditions: [StaticCondition.stringIn('classification', ['public', 'internal'])],
+      }),
+      accessGrants: this.knowledgeGrants,
+      vpc: this.network.vpc,
+    });
+    this.audit.watchDecisionLogs(this.knowledgeRetriever.decisionLogGroup);
+    this.audit.watchDecisionLogs(this.knowledgeBase.decisionLogGroup);
   }
 }
 

@@ -5,3 +5,4 @@ export * from './observability';
 export * from './guardrails';
 export * from './tools';
 export * from './memory';
+export * from './knowledge';

@@ -48,6 +48,12 @@ export interface EnforcementFunctionProps extends EnforcementFunctionOptions {
   readonly timeout?: Duration;
   /** @default 512 */
   readonly memorySize?: number;
+  /**
+   * The function is invoked asynchronously (events) and the caller configures an on-failure destination with
+   * `configureAsyncInvoke`; otherwise it is invoked synchronously and a failure is returned to the caller.
+   * @default false
+   */
+  readonly asynchronousWithFailureDestination?: boolean;
 }
 
 /** Id of the stack-wide key that encrypts the library's log groups. */
@@ -156,11 +162,19 @@ export class EnforcementFunction extends lambda.Function {
       );
     }
     acknowledgeNag(role, 'AwsSolutions-IAM5[Resource::*]', 'Only actions without resource-level scoping use "*": X-Ray PutTraceSegments/PutTelemetryRecords for tracing, and, in a VPC, the EC2 network-interface actions Lambda needs (the documented minimum).');
-    acknowledgeNagAll(
-      this,
-      ['Serverless-LambdaDLQ', 'NIST.800.53.R5-LambdaDLQ', 'HIPAA.Security-LambdaDLQ', 'Serverless-LambdaAsyncFailureDestination'],
-      'Enforcement handlers are invoked synchronously (interceptors, tool targets, API calls); a failed call is returned to the caller as a deny, so there is no asynchronous event to park in a dead-letter queue.',
-    );
+    if (props.asynchronousWithFailureDestination) {
+      acknowledgeNagAll(
+        this,
+        ['Serverless-LambdaDLQ', 'NIST.800.53.R5-LambdaDLQ', 'HIPAA.Security-LambdaDLQ'],
+        'Failed asynchronous invocations go to the on-failure destination configured with configureAsyncInvoke, which keeps the event and the error; a classic dead-letter queue would receive the same events without the error.',
+      );
+    } else {
+      acknowledgeNagAll(
+        this,
+        ['Serverless-LambdaDLQ', 'NIST.800.53.R5-LambdaDLQ', 'HIPAA.Security-LambdaDLQ', 'Serverless-LambdaAsyncFailureDestination'],
+        'Enforcement handlers are invoked synchronously (interceptors, tool targets, API calls); a failed call is returned to the caller as a deny, so there is no asynchronous event to park in a dead-letter queue.',
+      );
+    }
     acknowledgeNagAll(
       this,
       ['NIST.800.53.R5-LambdaConcurrency', 'HIPAA.Security-LambdaConcurrency'],
