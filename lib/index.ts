@@ -6,3 +6,4 @@ export * from './guardrails';
 export * from './tools';
 export * from './memory';
 export * from './knowledge';
+export * from './analysis';

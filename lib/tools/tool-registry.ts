@@ -34,6 +34,9 @@ export enum ToolCapability {
   EXTERNAL_ACCESS = 'EXTERNAL_ACCESS',
 }
 
+/** An unlabeled tool counts as having every capability (fail closed). */
+const ALL_CAPABILITIES: readonly ToolCapability[] = [ToolCapability.SENSITIVE_DATA, ToolCapability.UNTRUSTED_CONTENT, ToolCapability.EXTERNAL_ACCESS];
+
 /** What the deployer declares about one tool. These are the only tool attributes authorization ever uses. */
 export interface ToolRegistration {
   /** The tool's name as its server declares it (1 to 128 of `A-Z a-z 0-9 _ - .`). */
@@ -43,8 +46,9 @@ export interface ToolRegistration {
   /** The tool's risk class. */
   readonly risk: RiskClass;
   /**
-   * Capability labels, for the lethal-trifecta analysis and the trifecta forbid of the default policy.
-   * @default - no capability
+   * Capability labels, for the lethal-trifecta analysis and the trifecta forbid of the default policy. Pass `[]`
+   * for a tool that has none of the three; an unlabeled tool is treated as having all three, at synth and at run time.
+   * @default - unlabeled: SENSITIVE_DATA, UNTRUSTED_CONTENT and EXTERNAL_ACCESS
    */
   readonly capabilities?: ToolCapability[];
   /** Who answers for the tool: a team or person id (1 to 256 visible characters). */
@@ -127,7 +131,7 @@ export class ToolRegistry {
       name: r.name,
       target: r.target,
       risk: r.risk as string as RuntimeRiskClass,
-      capabilities: [...(r.capabilities ?? [])].map((c) => c as string as RuntimeToolCapability),
+      capabilities: [...(r.capabilities ?? ALL_CAPABILITIES)].map((c) => c as string as RuntimeToolCapability),
       owner: r.owner,
       allowedGroups: [...(r.allowedGroups ?? [])],
     };

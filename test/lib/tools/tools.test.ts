@@ -71,7 +71,15 @@ describe('ToolRegistry', () => {
     const registry = new ToolRegistry([search]).register({ name: 'refund', target: 'Orders', risk: RiskClass.CRITICAL, owner: 'team-payments' });
     expect(registry.gatewayToolNames).toEqual(['Orders___search_orders', 'Orders___refund']);
     const loaded = parseToolRegistry(registry.toJson());
-    expect(loaded.lookup('Orders___refund')).toEqual({ name: 'refund', target: 'Orders', risk: 'CRITICAL', capabilities: [], owner: 'team-payments', allowedGroups: [] });
+    // Unlabeled counts as all three capabilities (fail closed), as the synth-time trifecta analysis treats it.
+    expect(loaded.lookup('Orders___refund')).toEqual({
+      name: 'refund',
+      target: 'Orders',
+      risk: 'CRITICAL',
+      capabilities: ['SENSITIVE_DATA', 'UNTRUSTED_CONTENT', 'EXTERNAL_ACCESS'],
+      owner: 'team-payments',
+      allowedGroups: [],
+    });
     expect(loaded.lookup('Orders___search_orders')?.capabilities).toEqual(['SENSITIVE_DATA']);
     expect(registry.tools).toHaveLength(2);
   });

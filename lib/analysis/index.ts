@@ -1,0 +1,3 @@
+export * from './capability';
+export * from './trifecta-reach';
+export * from './lethal-trifecta';
