@@ -13,6 +13,8 @@ import { AccessGrantsAuthorizer } from './access-grants-authorizer';
 import { KnowledgeRouter } from './knowledge-router';
 import { RetrievalFilterPolicy } from './retrieval-filter-policy';
 import { ISecureKnowledgeBase } from './secure-knowledge-base';
+import { CapabilityLabels, ITrifectaSource } from '../analysis/capability';
+import { ToolCapability } from '../tools/tool-registry';
 
 /** An MCP tool definition served by a gateway target. */
 export interface KnowledgeToolDefinition {
@@ -76,7 +78,7 @@ export interface KnowledgeRetrieverProps extends EnforcementFunctionOptions {
  * only, calls Retrieve (never RetrieveAndGenerate), authorizes every chunk source for the end user with S3 Access
  * Grants, and returns authorized chunks only. Dropped chunks leave no trace in the answer, only in the decision log.
  */
-export class KnowledgeRetriever extends Construct {
+export class KnowledgeRetriever extends Construct implements ITrifectaSource {
   /** The target Lambda. */
   public readonly function: lambda.IFunction;
   /** The MCP tools it serves. */
@@ -85,6 +87,11 @@ export class KnowledgeRetriever extends Construct {
   public readonly knowledgeBases: ISecureKnowledgeBase[];
   /** The encrypted log group of its decision lines (for `AiAuditTrail.watchDecisionLogs`). */
   public readonly decisionLogGroup: logs.ILogGroup;
+
+  /** What reaching this retriever gives: the capabilities of the knowledge bases behind it. */
+  public trifectaCapabilities(): ToolCapability[] {
+    return CapabilityLabels.unionOf(this.knowledgeBases);
+  }
 
   constructor(scope: Construct, id: string, props: KnowledgeRetrieverProps) {
     super(scope, id);

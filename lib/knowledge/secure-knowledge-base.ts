@@ -18,10 +18,12 @@ import { throwIfInvalid, validatePattern } from '../private/validation';
 import { ChunkingStrategy, EmbeddingModel, VectorDistanceMetric } from './knowledge-base-options';
 import { MetadataContract } from './metadata-contract';
 import { KnowledgePerms } from './perms';
+import { ITrifectaSource } from '../analysis/capability';
+import { ToolCapability } from '../tools/tool-registry';
 import { acknowledgeReplication, accessLogsBucket } from './private/buckets';
 
 /** A knowledge base whose documents carry a metadata contract, as the knowledge retriever needs it. */
-export interface ISecureKnowledgeBase extends IConstruct {
+export interface ISecureKnowledgeBase extends IConstruct, ITrifectaSource {
   /** The knowledge base id. @attribute */
   readonly knowledgeBaseId: string;
   /** The knowledge base ARN. @attribute */
@@ -109,6 +111,14 @@ abstract class SecureKnowledgeBaseBase extends Construct implements ISecureKnowl
 
   public grantRetrieve(grantee: iam.IGrantable): iam.Grant {
     return iam.Grant.addToPrincipal({ grantee, actions: KnowledgePerms.RETRIEVE, resourceArns: [this.knowledgeBaseArn] });
+  }
+
+  /**
+   * Unless labelled otherwise (`CapabilityLabels.label`), a knowledge base holds sensitive data and untrusted
+   * content: its documents were written by people other than the user, and can carry injected instructions.
+   */
+  public trifectaCapabilities(): ToolCapability[] {
+    return [ToolCapability.SENSITIVE_DATA, ToolCapability.UNTRUSTED_CONTENT];
   }
 }
 

@@ -10,6 +10,8 @@ import { throwIfInvalid, validateInteger, validatePattern } from '../private/val
 import { ActorScopedGrantOptions } from './actor-scope';
 import { IsolatedMemoryPerms } from './perms';
 import { renderActorScope } from './private/actor-scope-render';
+import { ITrifectaSource } from '../analysis/capability';
+import { ToolCapability } from '../tools/tool-registry';
 
 /** What long-term memory extracts from conversation events; each is a built-in strategy with an actor-scoped namespace. */
 export enum MemoryInsight {
@@ -68,7 +70,7 @@ const STRATEGY_NAMES: Record<MemoryInsight, string> = {
  *
  * @resource AWS::BedrockAgentCore::Memory
  */
-export class IsolatedMemory extends Construct {
+export class IsolatedMemory extends Construct implements ITrifectaSource {
   /** The AgentCore memory (escape hatch). */
   public readonly memory: agentcore.Memory;
   /** @attribute */
@@ -81,6 +83,14 @@ export class IsolatedMemory extends Construct {
   public readonly insights: MemoryInsight[];
   /** The namespace template of each configured strategy. */
   public readonly namespaceTemplates: { [insight: string]: string };
+
+  /**
+   * Unless labelled otherwise, a memory holds sensitive data (what users told the agent) and untrusted content
+   * (memories are written from conversations, so they can carry injected instructions).
+   */
+  public trifectaCapabilities(): ToolCapability[] {
+    return [ToolCapability.SENSITIVE_DATA, ToolCapability.UNTRUSTED_CONTENT];
+  }
 
   constructor(scope: Construct, id: string, props: IsolatedMemoryProps = {}) {
     super(scope, id);

@@ -12,6 +12,8 @@ import { EnforcementFunction, EnforcementFunctionOptions } from '../private/enfo
 import { throwIfInvalid, validateInteger, validatePattern } from '../private/validation';
 import { IsolatedMemory } from './isolated-memory';
 import { IsolatedMemoryPerms } from './perms';
+import { CapabilityLabels, ITrifectaSource } from '../analysis/capability';
+import { ToolCapability } from '../tools/tool-registry';
 
 /** Whether `remember` may write to shared (tenant or group) spaces. */
 export enum SharedMemoryWrites {
@@ -99,7 +101,7 @@ const ACTOR_SEGMENT_IAM_PATTERN = `a-${'?'.repeat(64)}`;
  * shapes instead: reads and writes only under actor roots of the exact actor-segment length and the configured
  * shared spaces, never a namespace with a literal `*`; the per-caller check is the broker's code.
  */
-export class MemoryBroker extends Construct {
+export class MemoryBroker extends Construct implements ITrifectaSource {
   /** The gateway target function. */
   public readonly function: lambda.IFunction;
   /** The MCP tools it serves, for the gateway target's tool schema. */
@@ -108,6 +110,11 @@ export class MemoryBroker extends Construct {
   public readonly memory: IsolatedMemory;
   /** The broker's log group: one decision line per call (give it to `AiAuditTrail.watchDecisionLogs`). */
   public readonly decisionLogGroup: logs.ILogGroup;
+
+  /** What reaching this broker gives: the capabilities of its memory. */
+  public trifectaCapabilities(): ToolCapability[] {
+    return CapabilityLabels.unionOf([this.memory]);
+  }
 
   constructor(scope: Construct, id: string, props: MemoryBrokerProps) {
     super(scope, id);
