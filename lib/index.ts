@@ -7,3 +7,4 @@ export * from './tools';
 export * from './memory';
 export * from './knowledge';
 export * from './analysis';
+export * from './agents';
