@@ -1,1 +1,2 @@
 export * from './agent-loop';
+export * from './approval-workflow';

@@ -1,0 +1,56 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import { Construct } from 'constructs';
+import { CallerIdentity, CognitoTokenUse } from '../../common/caller-identity';
+
+/** The approvers' user pool created by `ApprovalWorkflow` when none is given. */
+export interface ApproverPool {
+  readonly userPool: cognito.UserPool;
+  readonly client: cognito.UserPoolClient;
+  readonly identity: CallerIdentity;
+}
+
+/**
+ * A user pool for approvers: no self sign-up (an administrator adds each approver), MFA required (TOTP only), a
+ * strong password policy, threat protection enforced (plus tier), deletion protection; an app client for the
+ * approver UI (SRP sign-in, no secret, no OAuth flows, one-hour tokens, revocation on); and the approver group.
+ * Approvers present their ID token: API Gateway's Cognito authorizer accepts ID tokens without OAuth scopes.
+ */
+export function createApproverPool(scope: Construct, approverGroup: string): ApproverPool {
+  const userPool = new cognito.UserPool(scope, 'UserPool', {
+    selfSignUpEnabled: false,
+    signInAliases: { email: true },
+    mfa: cognito.Mfa.REQUIRED,
+    // TOTP only: SMS codes can be intercepted (SIM swap) and need an SNS role.
+    mfaSecondFactor: { otp: true, sms: false },
+    passwordPolicy: {
+      minLength: 14,
+      requireLowercase: true,
+      requireUppercase: true,
+      requireDigits: true,
+      requireSymbols: true,
+      tempPasswordValidity: Duration.days(3),
+    },
+    accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
+    featurePlan: cognito.FeaturePlan.PLUS,
+    standardThreatProtectionMode: cognito.StandardThreatProtectionMode.FULL_FUNCTION,
+    deletionProtection: true,
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
+  const client = userPool.addClient('ApproverClient', {
+    generateSecret: false,
+    authFlows: { userSrp: true },
+    disableOAuth: true,
+    preventUserExistenceErrors: true,
+    accessTokenValidity: Duration.hours(1),
+    idTokenValidity: Duration.hours(1),
+    refreshTokenValidity: Duration.hours(12),
+    enableTokenRevocation: true,
+  });
+  new cognito.CfnUserPoolGroup(scope, 'ApproverGroup', {
+    userPoolId: userPool.userPoolId,
+    groupName: approverGroup,
+    description: 'cdk-ai-defense: members may approve or reject high-risk tool calls and workflow steps',
+  });
+  return { userPool, client, identity: CallerIdentity.cognito({ userPool, clients: [client], tokenUse: CognitoTokenUse.ID }) };
+}
