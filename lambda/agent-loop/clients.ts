@@ -16,7 +16,7 @@ import { AgentLoopSettings } from './config';
 import { ScreenText, callerView } from './hooks';
 import { ConverseRequest, ToolExecutor, ToolOutcome, ToolSpecView } from './loop';
 import { McpClient } from './mcp-client';
-import { APPROVAL_CODES, isSafeCode } from './reason-codes';
+import { APPROVAL_CODES, deniedWith } from './reason-codes';
 
 /** The SDK clients the handler needs. */
 export interface AgentLoopClients {
@@ -80,9 +80,8 @@ export function readLocalToolAnswer(answer: unknown): ToolOutcome {
   if (a.ok === true && keys === 'ok,result') {
     return { kind: 'RESULT', text: typeof a.result === 'string' ? a.result : JSON.stringify(a.result), isError: false };
   }
-  if (a.ok === false && keys === 'ok,reasonCode' && isSafeCode(a.reasonCode)) {
-    return APPROVAL_CODES.has(a.reasonCode) ? { kind: 'APPROVAL', reasonCode: a.reasonCode } : { kind: 'DENIED', reasonCode: a.reasonCode };
-  }
+  const code = a.ok === false && keys === 'ok,reasonCode' ? deniedWith(a.reasonCode, 'TOOL_DENIED') : undefined;
+  if (code !== undefined) return APPROVAL_CODES.has(code.reasonCode) ? { kind: 'APPROVAL', reasonCode: code.reasonCode } : { kind: 'DENIED', ...code };
   throw new MalformedResponseError('the tool answer must be {"ok":true,"result":...} or {"ok":false,"reasonCode":"<CODE>"}');
 }
 

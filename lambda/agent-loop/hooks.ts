@@ -14,32 +14,30 @@
  * them: allowlist, groups, approval, customer hooks, guardrail last, so that whatever reaches the model or the caller has
  * been screened after every other hook.
  */
+import { Decision, allow, deny, notApplicable } from '../shared/decision';
 import { MalformedResponseError, classifyFault, describeFault } from '../shared/errors';
 import { VerifiedIdentity } from '../shared/identity';
 import { GuardrailLogAction } from '../shared/log-contract';
-import { ReasonCode } from '../shared/reason-codes';
+import { ReasonCode, isReasonCode } from '../shared/reason-codes';
 import { HookPoint } from './config';
-import { AgentReasonCode, isSafeCode } from './reason-codes';
+import { deniedWith } from './reason-codes';
 
-/** A hook's decision: the shared Decision's shape, with the loop's (and passed-through) reason codes allowed. */
-export type LoopDecision =
-  | { readonly outcome: 'ALLOW'; readonly reasonCode: AgentReasonCode }
-  | { readonly outcome: 'DENY'; readonly reasonCode: AgentReasonCode; readonly detail?: string }
-  | { readonly outcome: 'NOT_APPLICABLE'; readonly reasonCode: AgentReasonCode };
+/** A hook's decision: the shared three-way Decision, with a catalogued reason code. */
+export type LoopDecision = Decision;
 
 /** A frozen allow. */
-export function loopAllow(reasonCode: AgentReasonCode = 'ALLOWED'): LoopDecision {
-  return Object.freeze({ outcome: 'ALLOW' as const, reasonCode });
+export function loopAllow(reasonCode: ReasonCode = 'ALLOWED'): LoopDecision {
+  return allow(reasonCode);
 }
 
 /** A frozen deny; `detail` is for logs only and never shown to the caller or the model. */
-export function loopDeny(reasonCode: AgentReasonCode, detail?: string): LoopDecision {
-  return Object.freeze(detail === undefined ? { outcome: 'DENY' as const, reasonCode } : { outcome: 'DENY' as const, reasonCode, detail });
+export function loopDeny(reasonCode: ReasonCode, detail?: string): LoopDecision {
+  return deny(reasonCode, detail);
 }
 
 /** A frozen not-applicable: the hook has nothing to say. */
 export function loopNotApplicable(): LoopDecision {
-  return Object.freeze({ outcome: 'NOT_APPLICABLE' as const, reasonCode: 'NOT_APPLICABLE' });
+  return notApplicable();
 }
 
 /** Where a tool runs. */
@@ -105,7 +103,7 @@ export type TextPoint = 'onPrompt' | 'afterTool' | 'onFinal';
 /** Result of running the hooks of one point. */
 export type HookRun<T> =
   | { readonly ok: true; readonly value: T; readonly records: readonly HookRecord[] }
-  | { readonly ok: false; readonly reasonCode: AgentReasonCode; readonly detail?: string; readonly hook: string; readonly records: readonly HookRecord[] };
+  | { readonly ok: false; readonly reasonCode: ReasonCode; readonly detail?: string; readonly hook: string; readonly records: readonly HookRecord[] };
 
 /** What one hook did, for the decision log. */
 export interface HookRecord {
@@ -117,16 +115,21 @@ export interface HookRecord {
 
 const OUTCOMES = new Set(['ALLOW', 'DENY', 'NOT_APPLICABLE']);
 
-/** Reads an untrusted hook result as a decision (a fresh frozen copy), or undefined. Never throws. */
+/**
+ * Reads an untrusted hook result as a decision (a fresh frozen copy), or undefined. Never throws. A deny with a
+ * well-formed code the catalogue does not have becomes HOOK_DENIED (see `deniedWith`); an allow with one, ALLOWED.
+ */
 export function toLoopDecision(value: unknown): LoopDecision | undefined {
   try {
     if (typeof value !== 'object' || value === null) return undefined;
     const { outcome, reasonCode, detail } = value as { outcome?: unknown; reasonCode?: unknown; detail?: unknown };
-    if (typeof outcome !== 'string' || !OUTCOMES.has(outcome) || !isSafeCode(reasonCode)) return undefined;
-    if (outcome === 'ALLOW') return loopAllow(reasonCode);
+    const code = deniedWith(reasonCode, 'HOOK_DENIED');
+    if (typeof outcome !== 'string' || !OUTCOMES.has(outcome) || code === undefined) return undefined;
+    if (outcome === 'ALLOW') return loopAllow(isReasonCode(reasonCode) ? reasonCode : 'ALLOWED');
     if (outcome === 'NOT_APPLICABLE') return loopNotApplicable();
     if (detail !== undefined && typeof detail !== 'string') return undefined;
-    return loopDeny(reasonCode, detail);
+    const details = [code.detail, detail].filter((d): d is string => d !== undefined);
+    return loopDeny(code.reasonCode, details.length > 0 ? details.join(': ') : undefined);
   } catch {
     return undefined;
   }
@@ -319,7 +322,7 @@ export function hookFunctionEvent(point: HookPoint, ctx: HookContext, extra: { t
   };
 }
 
-/** Reads a hook function's answer strictly: ALLOW, or DENY with an optional safe code. Throws when malformed. */
+/** Reads a hook function's answer strictly: ALLOW, or DENY with an optional code (see `deniedWith`). Throws when malformed. */
 export function readHookAnswer(answer: unknown): LoopDecision {
   if (typeof answer !== 'object' || answer === null || Array.isArray(answer)) throw new MalformedResponseError('hook answer is not a JSON object');
   const keys = Object.keys(answer);
@@ -327,7 +330,8 @@ export function readHookAnswer(answer: unknown): LoopDecision {
   if (outcome === 'ALLOW' && keys.every((k) => k === 'outcome')) return loopAllow();
   if (outcome === 'DENY' && keys.every((k) => k === 'outcome' || k === 'reasonCode')) {
     if (reasonCode === undefined) return loopDeny('HOOK_DENIED', 'hook function denied');
-    if (isSafeCode(reasonCode)) return loopDeny(reasonCode, 'hook function denied');
+    const code = deniedWith(reasonCode, 'HOOK_DENIED');
+    if (code !== undefined) return loopDeny(code.reasonCode, `hook function ${code.detail ?? 'denied'}`);
   }
   throw new MalformedResponseError('hook answer must be {"outcome":"ALLOW"} or {"outcome":"DENY","reasonCode":"<CODE>"}');
 }

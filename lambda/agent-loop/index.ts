@@ -15,17 +15,17 @@
  */
 import { readFileSync } from 'node:fs';
 import { isWellFormedString } from '../shared/canonical-json';
-import { Decision, allow, deny, notApplicable } from '../shared/decision';
-import { DecisionLogFieldValue, DecisionLogger, createDecisionLogger } from '../shared/decision-log';
+import { allow, deny } from '../shared/decision';
+import { DecisionLogger, createDecisionLogger } from '../shared/decision-log';
 import { describeFault, withTimeout } from '../shared/errors';
 import { IdentityConfig, TokenVerifier, VerifiedIdentity, createTokenVerifier, verifyIdentity } from '../shared/identity';
 import { identityConfigFromEnv } from '../shared/identity-env';
+import { ReasonCode } from '../shared/reason-codes';
 import { AgentLoopClients, compileLocalSchemas, converse, createToolExecutor, defaultClients, guardrailScreener, invokeJson } from './clients';
 import { AgentLoopSettings, DEFINITION_RUNTIME_PATH, settingsFromEnv } from './config';
-import { AgentHook, LoopDecision, allowlistHook, approvalHook, guardrailHook, lambdaHook, localToolGroupsHook } from './hooks';
+import { AgentHook, allowlistHook, approvalHook, guardrailHook, lambdaHook, localToolGroupsHook } from './hooks';
 import { AgentLoopResult, AgentLoopStatus, LoopEvent, PendingApproval, ToolCatalogEntry, runAgentLoop } from './loop';
 import { FetchFunction, createMcpClient } from './mcp-client';
-import { AgentReasonCode, catalogueCodeFor } from './reason-codes';
 
 export type { AgentHook, HookContext, LoopDecision, TextVerdict, ToolCall } from './hooks';
 export { loopAllow, loopDeny, loopNotApplicable } from './hooks';
@@ -48,7 +48,7 @@ export interface AgentLoopEvent {
 /** What the handler answers. Never carries unscreened text, internal error text or the token. */
 export interface AgentLoopResponse {
   readonly status: AgentLoopStatus;
-  readonly reasonCode: AgentReasonCode;
+  readonly reasonCode: ReasonCode;
   /** Echo of the request's session id, when it was well-formed. */
   readonly sessionId?: string;
   readonly turns: number;
@@ -109,27 +109,16 @@ function logs(): DecisionLogger {
   return decisionLogger;
 }
 
-function sharedDecision(decision: LoopDecision): Decision {
-  if (decision.outcome === 'ALLOW') return allow(catalogueCodeFor(decision.reasonCode));
-  if (decision.outcome === 'NOT_APPLICABLE') return notApplicable();
-  return deny(catalogueCodeFor(decision.reasonCode), decision.detail);
-}
-
 function logEvent(event: LoopEvent, subject: string | undefined, requestId: string | undefined): void {
   try {
-    const fields: Record<string, DecisionLogFieldValue> = { ...event.fields };
-    if (catalogueCodeFor(event.decision.reasonCode) !== event.decision.reasonCode) fields.agentReason = event.decision.reasonCode;
-    logs().logDecision({ control: event.control, decision: sharedDecision(event.decision), subject, requestId, guardrailAction: event.guardrailAction, fields });
+    logs().logDecision({ control: event.control, decision: event.decision, subject, requestId, guardrailAction: event.guardrailAction, fields: { ...event.fields } });
   } catch {
     // No logger: the caller still gets its (fail-closed) answer.
   }
 }
 
 function logResult(response: AgentLoopResponse, detail: string | undefined, subject: string | undefined, requestId: string | undefined): void {
-  const decision: LoopDecision =
-    response.status === 'COMPLETED'
-      ? { outcome: 'ALLOW', reasonCode: response.reasonCode }
-      : { outcome: 'DENY', reasonCode: response.reasonCode, ...(detail !== undefined ? { detail } : {}) };
+  const decision = response.status === 'COMPLETED' ? allow(response.reasonCode) : deny(response.reasonCode, detail);
   logEvent(
     {
       control: CONTROL,
@@ -159,7 +148,7 @@ function respond(result: AgentLoopResult, sessionId: string | undefined): AgentL
   };
 }
 
-function deniedResult(reasonCode: AgentReasonCode, detail?: string): AgentLoopResult {
+function deniedResult(reasonCode: ReasonCode, detail?: string): AgentLoopResult {
   return { status: 'DENIED', reasonCode, turns: 0, toolCalls: 0, ...(detail !== undefined ? { detail } : {}) };
 }
 

@@ -16,6 +16,7 @@ import { canonicalHash } from '../shared/canonical-json';
 import { MalformedResponseError, classifyFault, describeFault } from '../shared/errors';
 import { VerifiedIdentity } from '../shared/identity';
 import { GuardrailLogAction } from '../shared/log-contract';
+import { ReasonCode, isReasonCode } from '../shared/reason-codes';
 import { AgentLimits, TOOL_NAME_PATTERN } from './config';
 import {
   AgentHook,
@@ -30,7 +31,7 @@ import {
   runDecisionHooks,
   runTextHooks,
 } from './hooks';
-import { APPROVAL_CODES, AgentReasonCode, isSafeCode, isStopCode } from './reason-codes';
+import { APPROVAL_CODES, isStopCode } from './reason-codes';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Conversation shapes (the subset of Converse's Message that the loop writes and reads)
@@ -81,9 +82,9 @@ export type ToolOutcome =
   /** Tool output (untrusted: screened before the model sees it). `isError` marks a tool-level error result. */
   | { readonly kind: 'RESULT'; readonly text: string; readonly isError: boolean }
   /** The tool or the gateway refused the call (a policy decision): the model is told the code. */
-  | { readonly kind: 'DENIED'; readonly reasonCode: string }
+  | { readonly kind: 'DENIED'; readonly reasonCode: ReasonCode; readonly detail?: string }
   /** A human must approve this exact call first: the loop stops. */
-  | { readonly kind: 'APPROVAL'; readonly reasonCode: string; readonly approvalId?: string };
+  | { readonly kind: 'APPROVAL'; readonly reasonCode: ReasonCode; readonly approvalId?: string };
 
 /** Lists and runs the agent's tools for one caller. */
 export interface ToolExecutor {
@@ -153,7 +154,7 @@ export interface PendingApproval {
 /** The end of an invocation. `answer` is set only for COMPLETED (screened) and REFUSED (a fixed refusal). */
 export interface AgentLoopResult {
   readonly status: AgentLoopStatus;
-  readonly reasonCode: AgentReasonCode;
+  readonly reasonCode: ReasonCode;
   readonly answer?: string;
   readonly approval?: PendingApproval;
   /** Model turns used. */
@@ -168,7 +169,7 @@ export interface AgentLoopResult {
 export const REFUSAL_ANSWER = "Sorry, I can't help with that request.";
 
 /** What the model sees instead of a result that was withheld. */
-export function withheldNotice(code: string): string {
+export function withheldNotice(code: ReasonCode): string {
   return `Tool result withheld (${code}).`;
 }
 
@@ -176,7 +177,7 @@ export function withheldNotice(code: string): string {
 export const EMPTY_RESULT = '(the tool returned no output)';
 
 /** What the model sees for a call that was refused and did not run. */
-export function refusedNotice(code: string): string {
+export function refusedNotice(code: ReasonCode): string {
   return `Tool call refused (${code}); the tool did not run.`;
 }
 
@@ -369,12 +370,12 @@ class Stop extends Error {
   }
 }
 
-function denied(reasonCode: AgentReasonCode, detail?: string): Stop {
+function denied(reasonCode: ReasonCode, detail?: string): Stop {
   return new Stop({ status: 'DENIED', reasonCode, ...(detail !== undefined ? { detail } : {}) });
 }
 
 /** Deny or refuse, depending on whether the code is a fault (or identity) or a content/policy decision. */
-function deniedOrRefused(reasonCode: AgentReasonCode, detail?: string): Stop {
+function deniedOrRefused(reasonCode: ReasonCode, detail?: string): Stop {
   if (isStopCode(reasonCode)) return denied(reasonCode, detail);
   return new Stop({ status: 'REFUSED', reasonCode, answer: REFUSAL_ANSWER, ...(detail !== undefined ? { detail } : {}) });
 }
@@ -523,7 +524,7 @@ async function runTools(
 ): Promise<Block[]> {
   const { limits } = deps;
   const texts: Array<{ text: string; error: boolean } | undefined> = new Array(toolUses.length).fill(undefined);
-  const refuse = (i: number, name: string, code: string, detail?: string): void => {
+  const refuse = (i: number, name: string, code: ReasonCode, detail?: string): void => {
     texts[i] = { text: refusedNotice(code), error: true };
     emit(deps, { control: 'agent-tool', decision: loopDeny(code, detail), fields: { turn: state.turns, tool: logName(name), executed: false } });
   };
@@ -585,7 +586,7 @@ async function runTools(
       throw denied(classifyFault(err), `tool ${logName(call.name)}: ${describeFault(err)}`);
     }
     if (outcome.kind === 'APPROVAL') {
-      const code = isSafeCode(outcome.reasonCode) && APPROVAL_CODES.has(outcome.reasonCode) ? outcome.reasonCode : 'APPROVAL_REQUIRED';
+      const code = isReasonCode(outcome.reasonCode) && APPROVAL_CODES.has(outcome.reasonCode) ? outcome.reasonCode : 'APPROVAL_REQUIRED';
       emit(deps, { control: 'agent-tool', decision: loopDeny(code), fields: { ...fields, executed: false } });
       throw new Stop({
         status: 'APPROVAL_REQUIRED',
@@ -599,10 +600,10 @@ async function runTools(
       });
     }
     if (outcome.kind === 'DENIED') {
-      const code = isSafeCode(outcome.reasonCode) ? outcome.reasonCode : 'TOOL_DENIED';
+      const code = isReasonCode(outcome.reasonCode) ? outcome.reasonCode : 'TOOL_DENIED';
       if (isStopCode(code)) throw denied(code, `tool ${logName(call.name)} answered ${code}`);
       texts[index] = { text: refusedNotice(code), error: true };
-      emit(deps, { control: 'agent-tool', decision: loopDeny(code), fields: { ...fields, executed: false } });
+      emit(deps, { control: 'agent-tool', decision: loopDeny(code, outcome.detail), fields: { ...fields, executed: false } });
       continue;
     }
     if (outcome.kind !== 'RESULT' || typeof outcome.text !== 'string') throw denied('INTERNAL_ERROR', 'the tool executor returned an unknown outcome');

@@ -12,7 +12,7 @@ import { parseStrictJson } from '../shared/canonical-json';
 import { EnforcementError, MalformedResponseError, withTimeout } from '../shared/errors';
 import { ReasonCode, isReasonCode } from '../shared/reason-codes';
 import { ToolOutcome, ToolSpecView } from './loop';
-import { APPROVAL_CODES, isSafeCode } from './reason-codes';
+import { APPROVAL_CODES, deniedWith, isSafeCode } from './reason-codes';
 
 /** The `fetch` the client uses (Node's global by default; injectable for tests). */
 export type FetchFunction = (input: string, init: { method: string; headers: Record<string, string>; body: string; signal: AbortSignal }) => Promise<Response>;
@@ -136,12 +136,12 @@ export function jsonRpcResponse(messages: readonly unknown[], id: string): { res
 
 /** The gateway's deny in a JSON-RPC error's `data` (or an isError result's `structuredContent`), if it names one. */
 function denyOutcome(data: unknown): ToolOutcome {
-  const code = isPlainObject(data) && isSafeCode(data.reasonCode) ? data.reasonCode : undefined;
-  if (code !== undefined && APPROVAL_CODES.has(code)) {
+  const code = isPlainObject(data) ? deniedWith(data.reasonCode, 'TOOL_DENIED') : undefined;
+  if (code !== undefined && APPROVAL_CODES.has(code.reasonCode)) {
     const approvalId = isPlainObject(data) && typeof data.approvalId === 'string' && APPROVAL_ID.test(data.approvalId) ? data.approvalId : undefined;
-    return { kind: 'APPROVAL', reasonCode: code, ...(approvalId !== undefined ? { approvalId } : {}) };
+    return { kind: 'APPROVAL', reasonCode: code.reasonCode, ...(approvalId !== undefined ? { approvalId } : {}) };
   }
-  return { kind: 'DENIED', reasonCode: code ?? 'TOOL_DENIED' };
+  return { kind: 'DENIED', ...(code ?? { reasonCode: 'TOOL_DENIED' }) };
 }
 
 /**
@@ -223,8 +223,8 @@ export function createMcpClient(options: McpClientOptions): McpClient {
       for (let page = 0; page < maxPages; page++) {
         const answer = await request(token, 'tools/list', cursor ? { cursor } : {}, signal);
         if (answer.error) {
-          const code = isPlainObject(answer.error.data) && isSafeCode(answer.error.data.reasonCode) ? answer.error.data.reasonCode : undefined;
-          throw new EnforcementError(code !== undefined && isReasonCode(code) ? code : 'UPSTREAM_ACCESS_DENIED', 'gateway refused tools/list');
+          const code = isPlainObject(answer.error.data) ? answer.error.data.reasonCode : undefined;
+          throw new EnforcementError(isReasonCode(code) ? code : 'UPSTREAM_ACCESS_DENIED', 'gateway refused tools/list');
         }
         const parsed = toolPage(answer.result);
         tools.push(...parsed.tools);

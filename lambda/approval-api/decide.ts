@@ -9,9 +9,9 @@
  */
 import { parseStrictJson } from '../shared/canonical-json';
 import { HeaderMap, VerifiedIdentity, bearerTokenFrom, DEFAULT_MAX_TOKEN_LENGTH } from '../shared/identity';
+import { ReasonCode } from '../shared/reason-codes';
 import { ApprovalRecord, ApproverDecision } from '../approval/decide';
 import { HEX256_PATTERN } from '../approval/hash';
-import { AnyApprovalReasonCode } from '../approval/reason-codes';
 import { ApprovalSummary } from '../approval/store';
 
 /** Resource paths of the API (API Gateway's `resource`). */
@@ -30,7 +30,7 @@ export type ApiRoute =
   | { readonly kind: 'DECIDE'; readonly approvalId: string; readonly decision: ApproverDecision; readonly approvalHash: string };
 
 /** The result of reading an event: a route, or the code (and HTTP status) of a malformed request. */
-export type ParsedRoute = { readonly ok: true; readonly route: ApiRoute } | { readonly ok: false; readonly code: AnyApprovalReasonCode; readonly status: number; readonly detail: string };
+export type ParsedRoute = { readonly ok: true; readonly route: ApiRoute } | { readonly ok: false; readonly code: ReasonCode; readonly status: number; readonly detail: string };
 
 function field(event: unknown, name: string): unknown {
   if (typeof event !== 'object' || event === null) return undefined;
@@ -75,7 +75,7 @@ function bodyText(event: unknown): string | undefined | null {
   return body;
 }
 
-function malformed(detail: string, status = 400, code: AnyApprovalReasonCode = 'MALFORMED_REQUEST'): ParsedRoute {
+function malformed(detail: string, status = 400, code: ReasonCode = 'MALFORMED_REQUEST'): ParsedRoute {
   return { ok: false, code, status, detail };
 }
 
@@ -139,7 +139,7 @@ export const RESPONSE_HEADERS: Readonly<Record<string, string>> = Object.freeze(
 });
 
 /** The HTTP status of a deny code. */
-export function statusOf(code: AnyApprovalReasonCode): number {
+export function statusOf(code: ReasonCode): number {
   switch (code) {
     case 'IDENTITY_MISSING':
     case 'IDENTITY_INVALID':
@@ -178,7 +178,7 @@ export function jsonResponse(statusCode: number, body: Record<string, unknown>, 
 }
 
 /** The deny response: the code only (never internal detail). */
-export function denyResponse(code: AnyApprovalReasonCode, status = statusOf(code), extra: Record<string, unknown> = {}): ApiResponse {
+export function denyResponse(code: ReasonCode, status = statusOf(code), extra: Record<string, unknown> = {}): ApiResponse {
   return jsonResponse(status, { ok: false, reasonCode: code, ...extra }, status === 401 ? { 'www-authenticate': 'Bearer' } : {});
 }
 

@@ -15,12 +15,11 @@
  */
 import { sha256Hex } from '../shared/canonical-json';
 import { DecisionLogFieldValue, DecisionLogger, createDecisionLogger } from '../shared/decision-log';
-import { allow, deny } from '../shared/decision';
 import { classifyFault, describeFault } from '../shared/errors';
 import { TokenVerifier, createTokenVerifier, verifyIdentity } from '../shared/identity';
-import { ApprovalKind, ApprovalStatus, ApprovalStep, assessDecision, recordIntegrity } from '../approval/decide';
+import { ReasonCode } from '../shared/reason-codes';
+import { ApprovalKind, ApprovalStatus, ApprovalStep, approvalDecision, assessDecision, recordIntegrity } from '../approval/decide';
 import { withDeadline } from '../approval/deadline';
-import { AnyApprovalReasonCode, cataloguedCode } from '../approval/reason-codes';
 import { ApprovalApiClients, REJECTED_TASK_ERROR, defaultApprovalApiClients } from './clients';
 import { ApprovalApiConfig, LIST_LIMIT, approvalApiConfigFromEnv } from './config';
 import { ApiResponse, apiRequestIdOf, approverTokenFrom, denyResponse, isApprover, jsonResponse, parseApiRoute, principalOf, recordView, summaryView } from './decide';
@@ -37,7 +36,7 @@ export type ApprovalApiHandler = (event: unknown, context?: { awsRequestId?: str
 
 /** One decision line to write. */
 interface Line {
-  readonly code: AnyApprovalReasonCode;
+  readonly code: ReasonCode;
   readonly step: ApprovalStep;
   readonly detail?: string;
   readonly fields?: Record<string, DecisionLogFieldValue>;
@@ -58,7 +57,7 @@ interface Dependencies {
   readonly clients: ApprovalApiClients;
 }
 
-function denied(code: AnyApprovalReasonCode, step: ApprovalStep, detail?: string, fields?: Record<string, DecisionLogFieldValue>, status?: number): Outcome {
+function denied(code: ReasonCode, step: ApprovalStep, detail?: string, fields?: Record<string, DecisionLogFieldValue>, status?: number): Outcome {
   return { response: denyResponse(code, status), lines: [{ code, step, ...(detail !== undefined ? { detail } : {}), ...(fields ? { fields } : {}) }] };
 }
 
@@ -123,7 +122,7 @@ async function route(event: unknown, deps: Dependencies, signal: AbortSignal, se
     }
   } catch (err) {
     const name = typeof err === 'object' && err !== null ? (err as { name?: unknown }).name : undefined;
-    const code: AnyApprovalReasonCode = typeof name === 'string' && GONE_TASK_ERRORS.has(name) ? 'APPROVAL_EXPIRED' : classifyFault(err);
+    const code: ReasonCode = typeof name === 'string' && GONE_TASK_ERRORS.has(name) ? 'APPROVAL_EXPIRED' : classifyFault(err);
     // The workflow times out at the request's expiry and fails closed; the decision stays recorded.
     return {
       response: denyResponse(code, undefined, { decisionRecorded: true, status: assessment.status }),
@@ -142,13 +141,12 @@ function logs(): DecisionLogger {
 function record(lines: readonly Line[], approver: string | undefined, requestId: string | undefined): void {
   for (const line of lines) {
     try {
-      const decision = line.code === 'ALLOWED' ? allow() : deny(cataloguedCode(line.code, 'APPROVAL_REQUIRED'), `approval ${line.code} (${line.step})${line.detail ? `: ${line.detail}` : ''}`);
       logs().logDecision({
         control: CONTROL,
-        decision,
+        decision: approvalDecision(line.code, line.detail),
         ...(approver !== undefined ? { subject: approver } : {}),
         ...(requestId !== undefined ? { requestId } : {}),
-        fields: { step: line.step, approvalReasonCode: line.code, ...line.fields },
+        fields: { step: line.step, ...line.fields },
       });
     } catch {
       // The approver still gets the (fail-closed) answer.

@@ -10,15 +10,14 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { allow, deny } from '../shared/decision';
 import { DecisionLogger, createDecisionLogger } from '../shared/decision-log';
 import { classifyFault, describeFault } from '../shared/errors';
+import { ReasonCode } from '../shared/reason-codes';
 import { ApprovalStoreSettings, storeSettingsFromEnv } from '../approval/config';
 import { withDeadline } from '../approval/deadline';
-import { ApprovalKind, ApprovalStep } from '../approval/decide';
+import { ApprovalKind, ApprovalStep, approvalDecision } from '../approval/decide';
 import { taskApprovalId } from '../approval/hash';
 import { ApprovalNotifier, SnsApprovalNotifier } from '../approval/notify';
-import { AnyApprovalReasonCode, cataloguedCode } from '../approval/reason-codes';
 import { storeNewRequest } from '../approval/requests';
 import { ApprovalStore } from '../approval/store';
 import { parseTaskRequest } from './decide';
@@ -32,9 +31,9 @@ export const MAX_ATTEMPTS = 3;
 
 /** The error the function fails with: its `name` is the reason code (the Step Functions error name). */
 export class ApprovalRequestError extends Error {
-  public readonly reasonCode: AnyApprovalReasonCode;
+  public readonly reasonCode: ReasonCode;
 
-  public constructor(reasonCode: AnyApprovalReasonCode) {
+  public constructor(reasonCode: ReasonCode) {
     // The message is the code only: Step Functions shows it as the cause, in the execution history.
     super(reasonCode);
     this.name = reasonCode;
@@ -67,14 +66,14 @@ function logs(): DecisionLogger {
   return decisionLogger;
 }
 
-function line(code: AnyApprovalReasonCode, step: ApprovalStep, subject: string | undefined, requestId: string | undefined, fields: Record<string, string>, detail?: string): void {
+function line(code: ReasonCode, step: ApprovalStep, subject: string | undefined, requestId: string | undefined, fields: Record<string, string>, detail?: string): void {
   try {
     logs().logDecision({
       control: CONTROL,
-      decision: code === 'ALLOWED' ? allow() : deny(cataloguedCode(code, 'APPROVAL_REQUIRED'), `approval ${code} (${step})${detail ? `: ${detail}` : ''}`),
+      decision: approvalDecision(code, detail),
       ...(subject !== undefined ? { subject } : {}),
       ...(requestId !== undefined ? { requestId } : {}),
-      fields: { step, approvalReasonCode: code, ...fields },
+      fields: { step, ...fields },
     });
   } catch {
     // The workflow still gets the answer.
@@ -119,7 +118,7 @@ export function createHandler(settings: ApprovalStoreSettings, clients: Approval
         throw new ApprovalRequestError('UPSTREAM_THROTTLED');
       });
     } catch (err) {
-      const code: AnyApprovalReasonCode = err instanceof ApprovalRequestError ? err.reasonCode : classifyFault(err);
+      const code: ReasonCode = err instanceof ApprovalRequestError ? err.reasonCode : classifyFault(err);
       const step = code === 'APPROVAL_CAP_REACHED' ? ApprovalStep.DENIED_CAP : code === 'APPROVAL_HASH_MISMATCH' ? ApprovalStep.DENIED_TAMPERED : ApprovalStep.DENIED_FAULT;
       line(code, step, call.principal, requestId, fields, err instanceof ApprovalRequestError ? undefined : describeFault(err));
       throw err instanceof ApprovalRequestError ? err : new ApprovalRequestError(code);

@@ -3,8 +3,17 @@
  * decision may be recorded, and the per-principal cap on pending requests. No SDK, no environment, no clock: the
  * time is always passed in (milliseconds since the epoch).
  */
+import { Decision, allow, deny } from '../shared/decision';
+import { ReasonCode } from '../shared/reason-codes';
 import { BoundCall, HEX256_PATTERN, approvalHash, callDigest, taskApprovalId } from './hash';
-import { AnyApprovalReasonCode } from './reason-codes';
+
+/** The codes of the human-approval group of the shared catalogue (`APPROVAL_REQUIRED`, `APPROVAL_REPLAYED`, ...). */
+export type ApprovalReasonCode = Extract<ReasonCode, `APPROVAL_${string}`>;
+
+/** The decision of one approval step: allow for `ALLOWED`, otherwise a deny with the code (the detail for logs only). */
+export function approvalDecision(code: ReasonCode, detail?: string): Decision {
+  return code === 'ALLOWED' ? allow() : deny(code, detail);
+}
 
 /** Where an approval request stands. */
 export const ApprovalStatus = {
@@ -124,12 +133,12 @@ export type CallAssessment =
   /** An approved, unexpired, unused approval of exactly this call: use it (conditional write), then allow. */
   | { readonly action: 'CONSUME'; readonly approvalHash: string; readonly nonce: string }
   /** Deny without writing. */
-  | { readonly action: 'DENY'; readonly code: AnyApprovalReasonCode; readonly step: ApprovalStep }
+  | { readonly action: 'DENY'; readonly code: ApprovalReasonCode; readonly step: ApprovalStep }
   /**
    * Store a new request (replacing `replaces`, if any, only if it is still exactly that record) and deny with
    * `code`; `step` says what happened to the previous approval, if anything.
    */
-  | { readonly action: 'REQUEST'; readonly code: AnyApprovalReasonCode; readonly step?: ApprovalStep; readonly replaces?: ApprovalRecord };
+  | { readonly action: 'REQUEST'; readonly code: ApprovalReasonCode; readonly step?: ApprovalStep; readonly replaces?: ApprovalRecord };
 
 /**
  * Decides what the gate does with `call` at `now`, given the record stored under its digest (or none).
@@ -193,7 +202,7 @@ export interface DecisionRequest {
 /** Whether a decision may be recorded. */
 export type DecisionAssessment =
   | { readonly ok: true; readonly status: typeof ApprovalStatus.APPROVED | typeof ApprovalStatus.REJECTED; readonly step: ApprovalStep }
-  | { readonly ok: false; readonly code: AnyApprovalReasonCode; readonly step: ApprovalStep };
+  | { readonly ok: false; readonly code: ApprovalReasonCode; readonly step: ApprovalStep };
 
 /**
  * Decides whether an approver's decision on `record` may be recorded: the record exists and is intact, the approver

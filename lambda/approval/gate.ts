@@ -18,16 +18,16 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { Decision, allow, deny } from '../shared/decision';
+import { Decision } from '../shared/decision';
 import { DecisionLogger, DecisionLogFieldValue, createDecisionLogger } from '../shared/decision-log';
 import { ConfigurationError, classifyFault, describeFault } from '../shared/errors';
+import { ReasonCode } from '../shared/reason-codes';
 import { ApprovalCheck, ApprovalGate, DenyAllApprovalGate } from '../tool-interceptor/approval-gate';
 import { APPROVAL_DEFAULTS, ApprovalEnv, storeSettingsFromEnv, storeSettingsProblems } from './config';
 import { withDeadline } from './deadline';
-import { ApprovalKind, ApprovalStep, assessCall } from './decide';
+import { ApprovalKind, ApprovalStep, approvalDecision, assessCall } from './decide';
 import { BoundCall, boundCallProblems, callDigest } from './hash';
 import { ApprovalNotifier, SnsApprovalNotifier } from './notify';
-import { AnyApprovalReasonCode, cataloguedCode } from './reason-codes';
 import { storeNewRequest } from './requests';
 import { ApprovalStore } from './store';
 
@@ -80,12 +80,10 @@ export interface DynamoDbApprovalGateOptions {
   readonly decisionLogger?: Pick<DecisionLogger, 'logDecision'>;
 }
 
-/** The full result of one check: the decision, the exact approval reason code, and the last step. */
+/** The full result of one check: the decision and the last step. */
 export interface ApprovalGateResult {
-  /** The decision the interceptor acts on (its code is catalogued: see `cataloguedCode`). */
+  /** The decision the interceptor acts on, with the precise reason code (`APPROVAL_REPLAYED`, ...). */
   readonly decision: Decision;
-  /** The exact code, including approval codes not yet in the shared catalogue. */
-  readonly approvalReasonCode: AnyApprovalReasonCode;
   /** The step that ended the check. */
   readonly step: ApprovalStep;
   /** The approval id (call digest), when the call was valid. */
@@ -117,7 +115,7 @@ export class DynamoDbApprovalGate implements ApprovalGate {
     return (await this.evaluate(request)).decision;
   }
 
-  /** Like {@link check}, with the exact approval reason code and step (tests, custom handlers). Never throws. */
+  /** Like {@link check}, with the step and the approval id (tests, custom handlers). Never throws. */
   public async evaluate(request: ApprovalCheck): Promise<ApprovalGateResult> {
     const ctx: { approvalId?: string; principal?: string; tool?: string } = {};
     try {
@@ -167,10 +165,10 @@ export class DynamoDbApprovalGate implements ApprovalGate {
     return this.finish(ctx, request, 'UPSTREAM_THROTTLED', ApprovalStep.DENIED_FAULT, `concurrent writes changed the request ${MAX_GATE_ATTEMPTS} times`);
   }
 
-  private line(ctx: { approvalId?: string; principal?: string; tool?: string }, request: ApprovalCheck, code: AnyApprovalReasonCode, step: ApprovalStep, detail?: string): Decision {
-    const decision = code === 'ALLOWED' ? allow() : deny(cataloguedCode(code, 'APPROVAL_REQUIRED'), `approval ${code} (${step})${detail ? `: ${detail}` : ''}`);
+  private line(ctx: { approvalId?: string; principal?: string; tool?: string }, request: ApprovalCheck, code: ReasonCode, step: ApprovalStep, detail?: string): Decision {
+    const decision = approvalDecision(code, detail);
     try {
-      const fields: Record<string, DecisionLogFieldValue> = { step, approvalReasonCode: code };
+      const fields: Record<string, DecisionLogFieldValue> = { step };
       if (ctx.approvalId !== undefined) fields.approvalId = ctx.approvalId;
       if (ctx.tool !== undefined) fields.tool = ctx.tool;
       const requestId = typeof request?.requestId === 'string' ? request.requestId : undefined;
@@ -187,9 +185,9 @@ export class DynamoDbApprovalGate implements ApprovalGate {
     return decision;
   }
 
-  private finish(ctx: { approvalId?: string; principal?: string; tool?: string }, request: ApprovalCheck, code: AnyApprovalReasonCode, step: ApprovalStep, detail?: string): ApprovalGateResult {
+  private finish(ctx: { approvalId?: string; principal?: string; tool?: string }, request: ApprovalCheck, code: ReasonCode, step: ApprovalStep, detail?: string): ApprovalGateResult {
     const decision = this.line(ctx, request, code, step, detail);
-    return Object.freeze({ decision, approvalReasonCode: code, step, ...(ctx.approvalId !== undefined ? { approvalId: ctx.approvalId } : {}) });
+    return Object.freeze({ decision, step, ...(ctx.approvalId !== undefined ? { approvalId: ctx.approvalId } : {}) });
   }
 }
 

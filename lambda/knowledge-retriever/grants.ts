@@ -18,7 +18,6 @@ import { parseStrictJson } from '../shared/canonical-json';
 import { EnforcementError, MalformedResponseError, classifyFault, describeFault, withTimeout } from '../shared/errors';
 import { ReasonCode } from '../shared/reason-codes';
 import { TtlCache } from './cache';
-import { KnowledgeReason, reasonFor } from './reason-codes';
 import { GrantScope, GrantScopeKind, UriAuthorizer, parseGrantScope, parseS3Uri, scopeCovers } from './uri-authorizer';
 
 /** How the user's Access Grants identity is established. */
@@ -130,7 +129,7 @@ export interface PreparedCaller {
 /** Result of preparing a caller. */
 export type PrepareResult =
   | { readonly ok: true; readonly caller: PreparedCaller }
-  | { readonly ok: false; readonly reasonCode: ReasonCode; readonly knowledgeReason?: KnowledgeReason; readonly detail: string; readonly calls: GrantsCallCounts };
+  | { readonly ok: false; readonly reasonCode: ReasonCode; readonly detail: string; readonly calls: GrantsCallCounts };
 
 /** Per-URI outcome of {@link AccessGrantsChecker.authorize}. */
 export interface GrantsOutcome {
@@ -323,9 +322,9 @@ export class AccessGrantsChecker {
     let roles: string[];
     if (this.config.identityMode === GrantsIdentityMode.GROUP_ROLES) {
       roles = this.rolesFor(identity.groups);
-      if (roles.length === 0) return { ok: false, reasonCode: reasonFor('KNOWLEDGE_NO_USABLE_CLAIMS'), knowledgeReason: 'KNOWLEDGE_NO_USABLE_CLAIMS', detail: 'no verified group maps to an Access Grants role', calls };
+      if (roles.length === 0) return { ok: false, reasonCode: 'KNOWLEDGE_NO_USABLE_CLAIMS', detail: 'no verified group maps to an Access Grants role', calls };
       if (roles.length > this.config.maxRolesPerCaller) {
-        return { ok: false, reasonCode: reasonFor('KNOWLEDGE_TOO_MANY_VALUES'), knowledgeReason: 'KNOWLEDGE_TOO_MANY_VALUES', detail: `${roles.length} Access Grants roles, at most ${this.config.maxRolesPerCaller}`, calls };
+        return { ok: false, reasonCode: 'KNOWLEDGE_TOO_MANY_VALUES', detail: `${roles.length} Access Grants roles, at most ${this.config.maxRolesPerCaller}`, calls };
       }
     } else {
       roles = [this.config.identityCenter?.bearerRoleArn ?? ''];

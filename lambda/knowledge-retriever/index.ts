@@ -25,7 +25,6 @@ import { RetrieverConfig, knowledgeConfigFromEnv } from './config';
 import { RetrievedChunk, SearchAnswer, SearchDenial, assembleAnswer, candidateSources, parseRetrieveResponse, parseSearchArguments } from './decide';
 import { FilterFailure, buildRetrievalFilter } from './filter';
 import { AccessGrantsChecker, GrantsCallCounts } from './grants';
-import { KnowledgeReason, reasonFor } from './reason-codes';
 import { resolveKnowledgeBases } from './routing';
 import { KNOWLEDGE_TOOL_DEFINITIONS, SEARCH_KNOWLEDGE_TOOL } from './tools';
 import { UriAuthorizer } from './uri-authorizer';
@@ -70,9 +69,8 @@ interface Outcome {
   readonly fields: Record<string, DecisionLogFieldValue>;
 }
 
-function denyWith(code: ReasonCode, detail: string | undefined, fields: Record<string, DecisionLogFieldValue>, subject?: string, knowledgeReason?: KnowledgeReason): Outcome {
+function denyWith(code: ReasonCode, detail: string | undefined, fields: Record<string, DecisionLogFieldValue>, subject?: string): Outcome {
   // The same fields object: counts added after the decision (in `finally`) still reach the log line.
-  if (knowledgeReason) fields.knowledgeReason = knowledgeReason;
   return { response: { ok: false, reasonCode: code }, decision: deny(code, detail), subject, fields };
 }
 
@@ -80,11 +78,11 @@ function uriHash(uri: string): string {
   return createHash('sha256').update(uri, 'utf8').digest('hex').slice(0, 16);
 }
 
-const FILTER_REASONS: Record<FilterFailure, KnowledgeReason | undefined> = {
+const FILTER_REASONS: Record<FilterFailure, ReasonCode> = {
   NO_USABLE_CLAIMS: 'KNOWLEDGE_NO_USABLE_CLAIMS',
   TOO_MANY_VALUES: 'KNOWLEDGE_TOO_MANY_VALUES',
   FILTER_REJECTED: 'KNOWLEDGE_FILTER_REJECTED',
-  POLICY_INVALID: undefined,
+  POLICY_INVALID: 'MISCONFIGURED',
 };
 
 /** Builds the handler from explicit settings and clients. */
@@ -98,7 +96,7 @@ export function createHandler(settings: RetrieverSettings, clients: RetrieverCli
     const fields: Record<string, DecisionLogFieldValue> = {};
     const tool = gatewayToolName(context?.clientContext?.custom);
     fields.tool = tool ?? 'unknown';
-    if (tool !== SEARCH_KNOWLEDGE_TOOL) return denyWith(reasonFor('KNOWLEDGE_UNKNOWN_TOOL'), 'tool name missing or not served', fields, undefined, 'KNOWLEDGE_UNKNOWN_TOOL');
+    if (tool !== SEARCH_KNOWLEDGE_TOOL) return denyWith('TOOL_UNKNOWN', 'tool name missing or not served', fields);
 
     // Identity: only from the caller token the interceptor set, verified again here.
     const token = callerTokenFromArguments(event);
@@ -115,14 +113,11 @@ export function createHandler(settings: RetrieverSettings, clients: RetrieverCli
     fields.callerFilter = args.value.filter !== undefined;
 
     const routed = resolveKnowledgeBases(settings.routing, identity);
-    if (!routed.ok) return denyWith(reasonFor('KNOWLEDGE_ROUTE_DENIED'), routed.detail, fields, subject, 'KNOWLEDGE_ROUTE_DENIED');
+    if (!routed.ok) return denyWith('KNOWLEDGE_ROUTE_DENIED', routed.detail, fields, subject);
     fields.knowledgeBases = routed.targets.map((t) => t.id);
 
     const built = buildRetrievalFilter(settings.filterPolicy, identity, args.value.filter);
-    if (!built.ok) {
-      const kr = FILTER_REASONS[built.failure];
-      return denyWith(kr ? reasonFor(kr) : 'MISCONFIGURED', built.detail, fields, subject, kr);
-    }
+    if (!built.ok) return denyWith(FILTER_REASONS[built.failure], built.detail, fields, subject);
     fields.identityConditions = built.identityNodes.length;
 
     const controller = new AbortController();
@@ -132,7 +127,7 @@ export function createHandler(settings: RetrieverSettings, clients: RetrieverCli
       if (checker) {
         const p = await checker.prepare({ issuer: identity.issuer, subject, groups: identity.groups, token: token as string }, controller.signal);
         calls = p.ok ? p.caller.calls : p.calls;
-        if (!p.ok) return denyWith(p.reasonCode, p.detail, fields, subject, p.knowledgeReason);
+        if (!p.ok) return denyWith(p.reasonCode, p.detail, fields, subject);
         prepared = p.caller;
       }
 
@@ -170,8 +165,7 @@ export function createHandler(settings: RetrieverSettings, clients: RetrieverCli
         partial: isPartial,
         ...(droppedSources.length > 0 ? { droppedSourceHashes: droppedSources.slice(0, MAX_LOGGED_HASHES).map(uriHash) } : {}),
       });
-      if (isPartial) fields.knowledgeReason = 'KNOWLEDGE_PARTIAL';
-      return { response, decision: allow(isPartial ? reasonFor('KNOWLEDGE_PARTIAL') : 'ALLOWED'), subject, fields };
+      return { response, decision: allow(isPartial ? 'KNOWLEDGE_PARTIAL' : 'ALLOWED'), subject, fields };
     };
 
     try {

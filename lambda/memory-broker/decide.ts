@@ -21,7 +21,6 @@ import {
   isWithinNamespace,
   sessionSummariesNamespace,
 } from './namespaces';
-import { BrokerReasonCode } from './reason-codes';
 import { MAX_QUERY_LENGTH, MemoryTool, READ_SPACE_PATTERN, ToolLimits, WRITE_SPACE_PATTERN } from './tools';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -31,14 +30,14 @@ import { MAX_QUERY_LENGTH, MemoryTool, READ_SPACE_PATTERN, ToolLimits, WRITE_SPA
 /** A refusal with a code that is safe to show and a detail for the log only. */
 export interface Refusal {
   readonly ok: false;
-  readonly reasonCode: BrokerReasonCode;
+  readonly reasonCode: ReasonCode;
   readonly detail?: string;
 }
 
 /** A value, or a refusal. */
 export type Result<T> = { readonly ok: true; readonly value: T } | Refusal;
 
-export function refuse(reasonCode: BrokerReasonCode, detail?: string): Refusal {
+export function refuse(reasonCode: ReasonCode, detail?: string): Refusal {
   return detail === undefined ? { ok: false, reasonCode } : { ok: false, reasonCode, detail };
 }
 
@@ -139,7 +138,7 @@ function spaceArgument(value: unknown, pattern: RegExp): Result<string> {
  */
 export function parseToolRequest(toolName: string | undefined, args: unknown, limits: ToolLimits): Result<ToolRequest> {
   if (toolName !== MemoryTool.REMEMBER && toolName !== MemoryTool.RECALL && toolName !== MemoryTool.FORGET) {
-    return refuse('UNKNOWN_TOOL', 'tool name missing or not served');
+    return refuse('TOOL_UNKNOWN', 'tool name missing or not served');
   }
   if (!isPlainObject(args)) return refuse('MALFORMED_REQUEST', 'arguments are not a JSON object');
   const problem = keyProblem(args, toolName);

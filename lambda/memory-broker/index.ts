@@ -18,6 +18,7 @@ import { DecisionLogFieldValue, DecisionLogger, createDecisionLogger } from '../
 import { describeFault, guard } from '../shared/errors';
 import { IdentityConfig, TokenVerifier, createTokenVerifier, verifyIdentity } from '../shared/identity';
 import { identityConfigFromEnv } from '../shared/identity-env';
+import { ReasonCode } from '../shared/reason-codes';
 import { BrokerClients, MemoryCalls, defaultClients, guardrailScreener, memoryCalls, newRequestIdentifier } from './clients';
 import { BrokerSettings, settingsFromEnv } from './config';
 import {
@@ -40,7 +41,6 @@ import {
   textAfterScreening,
 } from './decide';
 import { CallerScope, deriveCallerScope } from './namespaces';
-import { BrokerReasonCode, catalogueCodeFor } from './reason-codes';
 
 export { MEMORY_BROKER_TOOL_DEFINITIONS, memoryToolDefinitions } from './tools';
 export type { ToolDefinition } from './tools';
@@ -53,7 +53,7 @@ export type BrokerResponse =
   | { readonly ok: true; readonly recordId: string; readonly space: string; readonly masked: boolean }
   | { readonly ok: true; readonly memories: RecalledMemory[] }
   | { readonly ok: true; readonly recordId: string; readonly deleted: true }
-  | { readonly ok: false; readonly reasonCode: BrokerReasonCode };
+  | { readonly ok: false; readonly reasonCode: ReasonCode };
 
 /** The Lambda context fields the broker reads. */
 export interface BrokerContext {
@@ -96,22 +96,14 @@ function logs(): DecisionLogger {
 function record(outcome: Outcome, requestId: string | undefined): void {
   try {
     const response = outcome.response;
-    const fields: Record<string, DecisionLogFieldValue> = { ...outcome.fields };
-    let decision;
-    if (response.ok) {
-      decision = allow();
-    } else {
-      const logged = catalogueCodeFor(response.reasonCode);
-      if (logged !== response.reasonCode) fields.memoryReason = response.reasonCode;
-      decision = deny(logged, outcome.detail);
-    }
-    logs().logDecision({ control: CONTROL, decision, subject: outcome.subject, requestId, fields });
+    const decision = response.ok ? allow() : deny(response.reasonCode, outcome.detail);
+    logs().logDecision({ control: CONTROL, decision, subject: outcome.subject, requestId, fields: outcome.fields });
   } catch {
     // No logger: the caller still gets its (fail-closed) answer.
   }
 }
 
-function denied(reasonCode: BrokerReasonCode, detail: string | undefined, fields: Record<string, DecisionLogFieldValue>, subject?: string): Outcome {
+function denied(reasonCode: ReasonCode, detail: string | undefined, fields: Record<string, DecisionLogFieldValue>, subject?: string): Outcome {
   return { response: { ok: false, reasonCode }, detail, subject, fields };
 }
 

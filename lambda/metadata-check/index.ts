@@ -17,7 +17,6 @@
 import { Decision, allow, deny, notApplicable } from '../shared/decision';
 import { DecisionLogFieldValue, DecisionLogger, createDecisionLogger } from '../shared/decision-log';
 import { EnforcementError, MalformedResponseError, classifyFault, describeFault } from '../shared/errors';
-import { reasonFor } from '../knowledge-retriever/reason-codes';
 import { MetadataCheckClients, copyVersion, defaultClients, deleteObject, headObject, readSidecar, tagVersion } from './clients';
 import { MetadataCheckConfig, metadataCheckConfigFromEnv } from './config';
 import { validateMetadataSidecar } from './contract';
@@ -91,9 +90,8 @@ export function createHandler(config: MetadataCheckConfig, clients: MetadataChec
   return async (event, context) => {
     const requestId = typeof context?.awsRequestId === 'string' ? context.awsRequestId : undefined;
     const fields: Record<string, DecisionLogFieldValue> = {};
-    const finish = (outcome: CheckOutcome, decision: Decision, knowledgeReason?: string): CheckResult => {
+    const finish = (outcome: CheckOutcome, decision: Decision): CheckResult => {
       fields.outcome = outcome;
-      if (knowledgeReason) fields.knowledgeReason = knowledgeReason;
       record(decision, requestId, fields);
       return { outcome, reasonCode: decision.reasonCode };
     };
@@ -116,7 +114,7 @@ export function createHandler(config: MetadataCheckConfig, clients: MetadataChec
       const sidecar = await readSidecar(clients, bucket, target.stagingSidecar);
       if (sidecar === undefined) {
         confirmed(await tagVersion(clients, bucket, target.stagingDocument, documentVersion, STATUS_TAG, MetadataStatus.MISSING), 'PutObjectTagging');
-        return finish(CheckOutcome.FLAGGED, deny(reasonFor('METADATA_MISSING'), 'the document has no metadata sidecar'), 'METADATA_MISSING');
+        return finish(CheckOutcome.FLAGGED, deny('METADATA_MISSING', 'the document has no metadata sidecar'));
       }
       const sidecarVersion = versionOf(sidecar.output, 'GetObject');
       const validation = validateMetadataSidecar(contract, sidecar.bytes);
@@ -130,7 +128,7 @@ export function createHandler(config: MetadataCheckConfig, clients: MetadataChec
         copyConfirmed(await copyVersion(clients, bucket, target.stagingSidecar, sidecarVersion, target.quarantineSidecar, statusTagging(MetadataStatus.INVALID)));
         confirmed(await deleteObject(clients, bucket, target.stagingDocument, documentVersion), 'DeleteObject');
         confirmed(await deleteObject(clients, bucket, target.stagingSidecar, sidecarVersion), 'DeleteObject');
-        return finish(CheckOutcome.QUARANTINED, deny(reasonFor('METADATA_INVALID'), validation.problems.slice(0, 5).join('; ')), 'METADATA_INVALID');
+        return finish(CheckOutcome.QUARANTINED, deny('METADATA_INVALID', validation.problems.slice(0, 5).join('; ')));
       }
 
       // Sidecar first: the document never sits in the indexed prefix without its labels.
@@ -138,7 +136,7 @@ export function createHandler(config: MetadataCheckConfig, clients: MetadataChec
       copyConfirmed(await copyVersion(clients, bucket, target.stagingDocument, documentVersion, target.publishedDocument, statusTagging(MetadataStatus.VALID)));
       confirmed(await deleteObject(clients, bucket, target.stagingSidecar, sidecarVersion), 'DeleteObject');
       confirmed(await deleteObject(clients, bucket, target.stagingDocument, documentVersion), 'DeleteObject');
-      return finish(CheckOutcome.PUBLISHED, allow(reasonFor('METADATA_VALID')), 'METADATA_VALID');
+      return finish(CheckOutcome.PUBLISHED, allow('METADATA_VALID'));
     } catch (err) {
       record(deny(classifyFault(err), describeFault(err)), requestId, { ...fields, outcome: 'FAULT' });
       // Rethrow so Lambda retries the event; nothing unvalidated has been published.

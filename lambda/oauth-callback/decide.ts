@@ -10,8 +10,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import { sha256Hex } from '../shared/canonical-json';
 import { DEFAULT_MAX_TOKEN_LENGTH, HeaderMap, bearerTokenFrom } from '../shared/identity';
+import { ReasonCode } from '../shared/reason-codes';
 import { TokenSource } from './config';
-import { CallbackReasonCode } from './reason-codes';
 
 /** Lifetime of a binding: ten minutes. A binding is valid while `now < expiresAt`. */
 export const BINDING_LIFETIME_MS = 10 * 60 * 1000;
@@ -28,15 +28,15 @@ export const PROVIDER_NAME_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
 /** A result that is either a value or a reason code (with log-only detail). */
-export type Result<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reasonCode: CallbackReasonCode; readonly detail: string };
+export type Result<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reasonCode: ReasonCode; readonly detail: string };
 
 const ok = <T>(value: T): Result<T> => ({ ok: true, value });
-const fail = <T>(reasonCode: CallbackReasonCode, detail: string): Result<T> => ({ ok: false, reasonCode, detail });
+const fail = <T>(reasonCode: ReasonCode, detail: string): Result<T> => ({ ok: false, reasonCode, detail });
 
 /** The decision of one callback: allow, or deny with a code that is safe to show (detail is for logs only). */
 export type CallbackDecision =
   | { readonly outcome: 'ALLOW'; readonly reasonCode: 'ALLOWED' }
-  | { readonly outcome: 'DENY'; readonly reasonCode: CallbackReasonCode; readonly detail?: string };
+  | { readonly outcome: 'DENY'; readonly reasonCode: ReasonCode; readonly detail?: string };
 
 /** An allow. */
 export function allowCallback(): CallbackDecision {
@@ -44,7 +44,7 @@ export function allowCallback(): CallbackDecision {
 }
 
 /** A deny with its reason code; `detail` goes to the log, never to the user. */
-export function denyCallback(reasonCode: CallbackReasonCode, detail?: string): CallbackDecision {
+export function denyCallback(reasonCode: ReasonCode, detail?: string): CallbackDecision {
   return Object.freeze(detail === undefined ? { outcome: 'DENY', reasonCode } : { outcome: 'DENY', reasonCode, detail }) as CallbackDecision;
 }
 
@@ -349,7 +349,7 @@ const STATUS_TEXT: Record<number, string> = {
 };
 
 /** The HTTP status of a deny: 400 malformed, 401 identity, 403 binding, 503 dependency fault, 500 otherwise. */
-export function statusOf(reasonCode: CallbackReasonCode): number {
+export function statusOf(reasonCode: ReasonCode): number {
   if (reasonCode === 'MALFORMED_REQUEST' || reasonCode === 'REQUEST_TOO_LARGE') return 400;
   if (reasonCode.startsWith('IDENTITY_')) return 401;
   if (reasonCode.startsWith('OAUTH_')) return 403;

@@ -8,7 +8,6 @@
  * replay or fault is a deny with a reason code and a page that shows nothing else. Importing this module never
  * throws; the configuration is read from the environment on the first call, and a bad one denies every call.
  */
-import { Decision } from '../shared/decision';
 import { DecisionLogger, createDecisionLogger } from '../shared/decision-log';
 import { classifyFault, describeFault } from '../shared/errors';
 import { TokenVerifier, createTokenVerifier, verifyIdentity } from '../shared/identity';
@@ -107,11 +106,10 @@ function record(decision: CallbackDecision, requestId: string | undefined, subje
   try {
     logs().logDecision({
       control: CONTROL,
-      // Binding codes are logged as is once the shared catalogue includes them; `bindingReasonCode` always has the code.
-      decision: decision as unknown as Decision,
+      decision,
       ...(subject !== undefined ? { subject } : {}),
       ...(requestId !== undefined ? { requestId } : {}),
-      fields: { bindingReasonCode: decision.reasonCode, integration: style },
+      fields: { integration: style },
     });
   } catch {
     // The user still gets the (fail-closed) answer.

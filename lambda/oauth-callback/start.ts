@@ -10,11 +10,11 @@ import { BedrockAgentCoreClient } from '@aws-sdk/client-bedrock-agentcore';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { classifyFault, describeFault } from '../shared/errors';
 import { IdentityConfig, TokenVerifier, createTokenVerifier, verifyIdentity } from '../shared/identity';
+import { ReasonCode } from '../shared/reason-codes';
 import { AgentCoreIdentity, BindingStore, DynamoBindingStore, agentCoreIdentity } from './clients';
 import { isExactHttpsUrl } from './config';
 import { withDeadline } from './deadline';
 import { PROVIDER_NAME_PATTERN, STATE_BYTES, createBinding } from './decide';
-import { CallbackReasonCode } from './reason-codes';
 
 /** Scope tokens (RFC 6749 §3.3). */
 const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]{1,256}$/;
@@ -44,7 +44,7 @@ export interface StartAuthorizationRequest {
 export type StartAuthorizationResult =
   | { readonly status: 'TOKEN'; readonly accessToken: string }
   | { readonly status: 'AUTHORIZATION_REQUIRED'; readonly authorizationUrl: string }
-  | { readonly status: 'DENIED'; readonly reasonCode: CallbackReasonCode; readonly detail?: string };
+  | { readonly status: 'DENIED'; readonly reasonCode: ReasonCode; readonly detail?: string };
 
 /** What {@link startUserAuthorization} needs. */
 export interface StartAuthorizationDependencies {
@@ -61,7 +61,7 @@ export interface StartAuthorizationDependencies {
   readonly newState?: () => string;
 }
 
-const denied = (reasonCode: CallbackReasonCode, detail?: string): StartAuthorizationResult => ({ status: 'DENIED', reasonCode, ...(detail !== undefined ? { detail } : {}) });
+const denied = (reasonCode: ReasonCode, detail?: string): StartAuthorizationResult => ({ status: 'DENIED', reasonCode, ...(detail !== undefined ? { detail } : {}) });
 
 function requestProblem(request: StartAuthorizationRequest): string | undefined {
   if (typeof request !== 'object' || request === null) return 'request is not an object';

@@ -21,6 +21,9 @@ import { EnforcementFunction, EnforcementFunctionOptions } from '../private/enfo
 import { throwIfInvalid, validateInteger } from '../private/validation';
 import { definitionLayer } from './private/agent-loop-definition';
 import { grantFoundationModel, grantInferenceProfile } from './private/agent-loop-model';
+import { ITrifectaSubject, ReachableTool, TrifectaReach } from '../analysis/trifecta-reach';
+import { GuardedGateway } from '../tools/guarded-gateway';
+import { ToolCapability } from '../tools/tool-registry';
 
 const FOUNDATION_MODEL_ID = /^[a-z0-9][a-z0-9-]{0,62}\.[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 const PROFILE_PREFIX = /^(us|eu|apac|us-gov|jp|au|ca|global)\./;
@@ -107,6 +110,11 @@ export interface GatewayToolAccess {
 
 /** A tool the loop runs itself, as a Lambda function it invokes. */
 export interface LocalTool {
+  /**
+   * Capability labels of the tool, for the lethal-trifecta analysis.
+   * @default - unlabeled: counts as sensitive data, untrusted content and external access
+   */
+  readonly capabilities?: ToolCapability[];
   /** The tool's name for the model (1 to 64 letters, digits, `_`, `-`). */
   readonly name: string;
   /** What the tool does, for the model (1 to 4,096 characters). */
@@ -174,9 +182,16 @@ export interface AgentLoopProps extends EnforcementFunctionOptions {
   /** The agent's instructions (1 to 100,000 characters, a literal string). */
   readonly systemPrompt: string;
   /**
-   * The GuardedGateway's MCP endpoint (https). The loop forwards the caller's own bearer token; the gateway verifies
-   * it again and authorizes every call. Required when `gatewayTools` is set.
-   * @default - no gateway
+   * The GuardedGateway the agent calls. Its URL is used, and the capability labels of its tools feed the
+   * lethal-trifecta analysis (`LethalTrifecta`). Prefer it to `gatewayUrl`.
+   * @default - no gateway, unless `gatewayUrl` is given
+   */
+  readonly gateway?: GuardedGateway;
+  /**
+   * The MCP endpoint (https) of a gateway that is not a `GuardedGateway` of this app. The loop forwards the caller's
+   * own bearer token; the gateway verifies it again and authorizes every call. With only a URL, the analysis cannot see
+   * the tools' labels, so each gateway tool counts as unlabeled (all three capabilities).
+   * @default - the URL of `gateway`, or no gateway
    */
   readonly gatewayUrl?: string;
   /**
@@ -265,7 +280,7 @@ export interface AgentLoopProps extends EnforcementFunctionOptions {
  *
  * One construct per agent: its own system prompt, model, allowlist, local tools and limits.
  */
-export class AgentLoop extends Construct {
+export class AgentLoop extends Construct implements ITrifectaSubject {
   /** The agent's function: invoke it with `{ callerToken, sessionId, prompt }`. */
   public readonly function: lambda.IFunction;
   /** The function's log group: one decision line per step (give it to `AiAuditTrail.watchDecisionLogs`). */
@@ -278,11 +293,27 @@ export class AgentLoop extends Construct {
   public readonly modelId: string;
   /** Every tool the agent may call (gateway tools, then local tools). */
   public readonly allowedTools: string[];
+  private readonly trifectaGateway?: ITrifectaSubject;
+  private readonly gatewayUrlOnly?: string;
+  private readonly gatewayToolNames: string[];
+  private readonly localToolReach: ReachableTool[];
+
+  /**
+   * What this agent can reach, for the `LethalTrifecta` analysis: its allowlisted gateway tools (with the gateway's
+   * labels), its local tools (unlabeled ones count as all three), and any internet path of its function's network.
+   */
+  public trifectaReach(): ReachableTool[] {
+    const viaGateway = this.trifectaGateway
+      ? TrifectaReach.through(this.trifectaGateway, this.gatewayToolNames)
+      : this.gatewayToolNames.map((name) => ({ name, requiresApproval: false, via: `gateway ${this.gatewayUrlOnly ?? ''} (labels unknown)` }));
+    return [...viaGateway, ...this.localToolReach, ...TrifectaReach.networkEgressOf(this.function)];
+  }
 
   constructor(scope: Construct, id: string, props: AgentLoopProps) {
     super(scope, id);
     const gatewayTools = [...(props.gatewayTools ?? [])];
     const localTools = [...(props.localTools ?? [])];
+    const gatewayUrl = props.gatewayUrl ?? props.gateway?.gatewayUrl;
     const hookFunctions = [...(props.hookFunctions ?? [])];
     const timeout = props.timeout ?? Duration.minutes(5);
     const toolTimeout = props.toolTimeout ?? Duration.seconds(30);
@@ -339,9 +370,10 @@ export class AgentLoop extends Construct {
     if (localTools.some((t) => !t.function)) errors.push('every local tool needs a function');
     if (hookFunctions.length > AGENT_LOOP_LIMITS.hookFunctions[1]) errors.push(`hookFunctions has ${hookFunctions.length} functions; allowed: at most ${AGENT_LOOP_LIMITS.hookFunctions[1]}`);
     if (hookFunctions.some((h) => !Object.values(AgentHookPoint).includes(h.point) || !h.function)) errors.push('every hook function needs a point (AgentHookPoint) and a function');
-    if (gatewayTools.length > 0 && props.gatewayUrl === undefined) errors.push('gatewayTools is set but gatewayUrl is not; allowed: the GuardedGateway MCP URL');
-    if (gatewayTools.length === 0 && props.gatewayUrl !== undefined) errors.push('gatewayUrl is set but gatewayTools is empty; allowed: the gateway tools this agent may call, or no gatewayUrl');
-    if (props.gatewayUrl !== undefined && !Token.isUnresolved(props.gatewayUrl)) errors.push(...gatewayUrlProblems('gatewayUrl', props.gatewayUrl));
+    if (props.gateway !== undefined && props.gatewayUrl !== undefined) errors.push('both gateway and gatewayUrl are set; allowed: one of them');
+    if (gatewayTools.length > 0 && gatewayUrl === undefined) errors.push('gatewayTools is set but neither gateway nor gatewayUrl is; allowed: the GuardedGateway (or its MCP URL)');
+    if (gatewayTools.length === 0 && gatewayUrl !== undefined) errors.push('a gateway is set but gatewayTools is empty; allowed: the gateway tools this agent may call, or no gateway');
+    if (gatewayUrl !== undefined && !Token.isUnresolved(gatewayUrl)) errors.push(...gatewayUrlProblems('gatewayUrl', gatewayUrl));
     throwIfInvalid('AgentLoop', errors);
 
     const { layer, sha256 } = definitionLayer(this, 'Definition', definition);
@@ -349,6 +381,16 @@ export class AgentLoop extends Construct {
     this.definitionSha256 = sha256;
     this.modelId = props.model.modelId;
     this.allowedTools = [...definition.gatewayTools.map((t) => t.name), ...definition.localTools.map((t) => t.name)];
+    this.trifectaGateway = props.gateway;
+    this.gatewayUrlOnly = props.gateway ? undefined : gatewayUrl;
+    this.gatewayToolNames = gatewayTools.map((t) => t.name);
+    this.localToolReach = localTools.map((t) => ({
+      name: t.name,
+      capabilities: t.capabilities,
+      sources: [t.function],
+      requiresApproval: t.requiresApproval === true,
+      via: `local tool of ${this.node.path}`,
+    }));
 
     const stack = Stack.of(this);
     const localFunctions: Record<string, string> = {};
@@ -363,7 +405,7 @@ export class AgentLoop extends Construct {
         [AgentLoopEnv.MODEL_ID]: props.model.modelId,
         [AgentLoopEnv.GUARDRAIL_IDENTIFIER]: props.guardrail.guardrailId,
         [AgentLoopEnv.GUARDRAIL_VERSION]: props.guardrail.guardrailVersion,
-        ...(props.gatewayUrl !== undefined ? { [AgentLoopEnv.GATEWAY_URL]: props.gatewayUrl } : {}),
+        ...(gatewayUrl !== undefined ? { [AgentLoopEnv.GATEWAY_URL]: gatewayUrl } : {}),
         ...(localTools.length > 0 ? { [AgentLoopEnv.LOCAL_TOOL_FUNCTIONS]: stack.toJsonString(localFunctions) } : {}),
         ...(hookFunctions.length > 0 ? { [AgentLoopEnv.HOOK_FUNCTIONS]: stack.toJsonString(hookFunctions.map((h) => ({ point: h.point, arn: h.function.functionArn }))) } : {}),
         [AgentLoopEnv.DEFINITION_SHA256]: sha256,

@@ -153,6 +153,8 @@ export class ApprovalWorkflow extends Construct {
   public readonly apiAccessLogGroup: logs.ILogGroup;
   /** The function behind the approver API. */
   public readonly apiFunction: lambda.IFunction;
+  /** The approver API function's log group: one decision line per step (give it to `AiAuditTrail.watchDecisionLogs`). */
+  public readonly apiDecisionLogGroup: logs.ILogGroup;
   /** The user pool of approvers (created or given). */
   public readonly userPool: cognito.IUserPool;
   /** The app client of the created user pool (for the approver UI); undefined when the pool was given. */
@@ -255,6 +257,7 @@ export class ApprovalWorkflow extends Construct {
       },
     });
     this.apiFunction = apiFunction;
+    this.apiDecisionLogGroup = apiFunction.decisionLogGroup;
     this.grantTable(apiFunction, ApprovalPerms.API_TABLE);
     iam.Grant.addToPrincipal({ grantee: apiFunction, actions: [...ApprovalPerms.API_INDEX], resourceArns: [`${table.tableArn}/index/${PENDING_INDEX_NAME}`] });
 

@@ -299,7 +299,7 @@ export class AccessGrantsAuthorizer extends Construct {
   /** GROUP_ROLES: lets a verified group read a location (or a folder of it, `subPrefix` ending with `/`). */
   public grantGroupRead(group: string, location: AccessGrantsLocation, subPrefix?: string): s3.CfnAccessGrant {
     const role = this.roleForGroup(group);
-    return this.grant(`GroupGrant${hashOf(`${group}\u0000${location.locationScope}\u0000${subPrefix ?? ''}`)}`, location, subPrefix, { granteeType: 'IAM', granteeIdentifier: role.roleArn });
+    return this.grant(`GroupGrant${hashOf(`${group}\u0000${locationKey(location)}\u0000${subPrefix ?? ''}`)}`, location, subPrefix, { granteeType: 'IAM', granteeIdentifier: role.roleArn });
   }
 
   /** IDENTITY_CENTER: lets a directory group (its Identity Store id) read a location (or a folder of it). */
@@ -316,7 +316,7 @@ export class AccessGrantsAuthorizer extends Construct {
     this.requireMode('IDENTITY_CENTER', type === 'DIRECTORY_USER' ? 'grantDirectoryUserRead' : 'grantDirectoryGroupRead');
     throwIfInvalid('AccessGrantsAuthorizer', validatePattern('identity store id', id, DIRECTORY_ID, 'an Identity Store user or group id (UUID)'));
     // Bound to the retriever's Identity Center application: the grant is usable through it only.
-    return this.grant(`${type === 'DIRECTORY_USER' ? 'User' : 'Group'}Grant${hashOf(`${id}\u0000${location.locationScope}\u0000${subPrefix ?? ''}`)}`, location, subPrefix, { granteeType: type, granteeIdentifier: id }, this.identity.identityCenterOptions!.applicationArn);
+    return this.grant(`${type === 'DIRECTORY_USER' ? 'User' : 'Group'}Grant${hashOf(`${id}\u0000${locationKey(location)}\u0000${subPrefix ?? ''}`)}`, location, subPrefix, { granteeType: type, granteeIdentifier: id }, this.identity.identityCenterOptions!.applicationArn);
   }
 
   /**
@@ -364,6 +364,14 @@ export class AccessGrantsAuthorizer extends Construct {
   public get _groupCount(): number {
     return this.groupRoles.size;
   }
+}
+
+/**
+ * A stable key of a location for construct ids. The scope usually holds a bucket-name token, whose text changes with
+ * the order tokens are created in, so the location's role path stands in for it then.
+ */
+function locationKey(location: AccessGrantsLocation): string {
+  return Token.isUnresolved(location.locationScope) ? location.role.node.path : location.locationScope;
 }
 
 function hashOf(text: string): string {

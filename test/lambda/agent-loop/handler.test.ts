@@ -211,7 +211,10 @@ describe('allowed, forbidden and high-risk tools', () => {
     expect(gw.calls).toEqual([]);
     expect(lambda.calls()).toHaveLength(0);
     expect(lastToolResults()).toEqual(['Tool call refused (TOOL_NOT_ALLOWED); the tool did not run.']);
-    expect(lines).toContainEqual(expect.objectContaining({ control: 'agent-tool', outcome: 'DENY', fields: expect.objectContaining({ tool: 'Admin___drop_db', agentReason: 'TOOL_NOT_ALLOWED', executed: false }) }));
+    // The loop's own code is logged as the reason code itself (no side field).
+    const refused = lines.find((l) => l.control === 'agent-tool');
+    expect(refused).toEqual(expect.objectContaining({ outcome: 'DENY', reasonCode: 'TOOL_NOT_ALLOWED', fields: expect.objectContaining({ tool: 'Admin___drop_db', executed: false }) }));
+    expect(refused?.fields).not.toHaveProperty('agentReason');
   });
 
   test('a tool name the model made up (not a valid name) is refused too', async () => {
@@ -312,12 +315,21 @@ describe('local tools get the verified caller, never one from the prompt or the 
   });
 
   test('a local tool that refuses is told to the model; one that demands approval stops the loop', async () => {
-    lambda.on(InvokeCommand).resolvesOnce(lambdaAnswer({ ok: false, reasonCode: 'QUOTA_EXCEEDED' })).resolvesOnce(lambdaAnswer({ ok: false, reasonCode: 'APPROVAL_REQUIRED' }));
+    lambda.on(InvokeCommand).resolvesOnce(lambdaAnswer({ ok: false, reasonCode: 'TOOL_POLICY_DENIED' })).resolvesOnce(lambdaAnswer({ ok: false, reasonCode: 'APPROVAL_REQUIRED' }));
     bedrock.on(ConverseCommand).resolvesOnce(toolTurn(['t1', 'calc', { expression: '1' }])).resolvesOnce(toolTurn(['t2', 'calc', { expression: '2' }]));
     const res = await ask(build());
     expect(res.status).toBe('APPROVAL_REQUIRED');
     expect(res.toolCalls).toBe(2);
-    expect(JSON.stringify(converseInputs()[1].messages)).toContain('Tool call refused (QUOTA_EXCEEDED)');
+    expect(JSON.stringify(converseInputs()[1].messages)).toContain('Tool call refused (TOOL_POLICY_DENIED)');
+  });
+
+  test('a local tool code the catalogue does not have becomes TOOL_DENIED (named only in the log detail)', async () => {
+    lambda.on(InvokeCommand).resolves(lambdaAnswer({ ok: false, reasonCode: 'QUOTA_EXCEEDED' }));
+    bedrock.on(ConverseCommand).resolvesOnce(toolTurn(['t1', 'calc', { expression: '1' }])).resolvesOnce(answerTurn('ok'));
+    const { value, lines } = await decisions(() => ask(build()));
+    expect(value.status).toBe('COMPLETED');
+    expect(lastToolResults()).toEqual(['Tool call refused (TOOL_DENIED); the tool did not run.']);
+    expect(lines).toContainEqual(expect.objectContaining({ control: 'agent-tool', outcome: 'DENY', reasonCode: 'TOOL_DENIED', reasonDetail: 'denied with its own code QUOTA_EXCEEDED' }));
   });
 
   test.each<[string, () => string, string]>([
@@ -504,15 +516,16 @@ describe('customer hooks', () => {
       name: 'no-crm-for-analysts',
       beforeTool: (call, ctx) => {
         seen.push(`${ctx.identity.subject}:${call.name}`);
-        return call.name === 'Crm___lookup' ? loopDeny('CRM_FORBIDDEN') : { outcome: 'ALLOW', reasonCode: 'ALLOWED' };
+        return call.name === 'Crm___lookup' ? loopDeny('TOOL_POLICY_DENIED', 'analysts may not use the CRM') : { outcome: 'ALLOW', reasonCode: 'ALLOWED' };
       },
     };
     const gw = gateway();
     bedrock.on(ConverseCommand).resolvesOnce(toolTurn(['t1', 'Crm___lookup', { id: '42' }])).resolvesOnce(answerTurn('ok'));
-    await ask(build(gw, {}, { hooks: [hook] }));
+    const { lines } = await decisions(() => ask(build(gw, {}, { hooks: [hook] })));
     expect(seen).toEqual(['alice:Crm___lookup']);
     expect(gw.calls).toEqual([]);
-    expect(lastToolResults()).toEqual(['Tool call refused (CRM_FORBIDDEN); the tool did not run.']);
+    expect(lastToolResults()).toEqual(['Tool call refused (TOOL_POLICY_DENIED); the tool did not run.']);
+    expect(lines).toContainEqual(expect.objectContaining({ control: 'agent-tool', outcome: 'DENY', reasonCode: 'TOOL_POLICY_DENIED' }));
   });
 
   test('a code hook that throws stops the loop with a deny', async () => {
@@ -536,9 +549,11 @@ describe('customer hooks', () => {
     });
     const gw = gateway();
     bedrock.on(ConverseCommand).resolvesOnce(toolTurn(['t1', 'Crm___lookup', { id: '42' }])).resolvesOnce(answerTurn('ACME'));
-    const res = await ask(build(gw, settings));
+    const { value: res, lines } = await decisions(() => ask(build(gw, settings)));
     expect(gw.calls).toEqual([]);
-    expect(lastToolResults()).toEqual(['Tool call refused (OUT_OF_HOURS); the tool did not run.']);
+    // OUT_OF_HOURS is the hook's own code, not a catalogued one: the model and the log see HOOK_DENIED, the detail names it.
+    expect(lastToolResults()).toEqual(['Tool call refused (HOOK_DENIED); the tool did not run.']);
+    expect(lines).toContainEqual(expect.objectContaining({ control: 'agent-tool', outcome: 'DENY', reasonCode: 'HOOK_DENIED', reasonDetail: expect.stringContaining('OUT_OF_HOURS') }));
     expect(res).toEqual(expect.objectContaining({ status: 'REFUSED', reasonCode: 'HOOK_DENIED', answer: REFUSAL_ANSWER }));
   });
 });

@@ -31,7 +31,7 @@ import {
   trimConversation,
 } from '../../../lambda/agent-loop/loop';
 import { createMcpClient, httpStatusCode, jsonRpcResponse, sseMessages, toolResultText } from '../../../lambda/agent-loop/mcp-client';
-import { AGENT_LOOP_REASON_CODES, catalogueCodeFor, isStopCode } from '../../../lambda/agent-loop/reason-codes';
+import { deniedWith, isStopCode } from '../../../lambda/agent-loop/reason-codes';
 import { VerifiedIdentity } from '../../../lambda/shared/identity';
 import { ReasonCatalogue } from '../../../lambda/shared/reason-codes';
 
@@ -136,9 +136,9 @@ describe('runAgentLoop with injected fakes', () => {
   });
 
   test('a beforeModel deny with a policy code stops the loop (STOPPED), a fault code denies', async () => {
-    const budget: AgentHook = { name: 'budget', beforeModel: (v) => (v.turn > 1 ? loopDeny('BUDGET_EXCEEDED') : loopAllow()) };
+    const budget: AgentHook = { name: 'budget', beforeModel: (v) => (v.turn > 1 ? loopDeny('HOOK_DENIED', 'budget exceeded') : loopAllow()) };
     const f = fake([use('a', 'echo'), text('done')], { hooks: [budget] });
-    expect(await runAgentLoop(input(), f.deps)).toEqual(expect.objectContaining({ status: 'STOPPED', reasonCode: 'BUDGET_EXCEEDED', turns: 1 }));
+    expect(await runAgentLoop(input(), f.deps)).toEqual(expect.objectContaining({ status: 'STOPPED', reasonCode: 'HOOK_DENIED', turns: 1 }));
     const g = fake([text('done')], { hooks: [{ name: 'x', beforeModel: () => loopDeny('UPSTREAM_THROTTLED') }] });
     expect(await runAgentLoop(input(), g.deps)).toEqual(expect.objectContaining({ status: 'DENIED', reasonCode: 'UPSTREAM_THROTTLED', turns: 0 }));
   });
@@ -412,7 +412,8 @@ describe('the MCP client', () => {
 describe('hooks plumbing', () => {
   test.each<[string, unknown, string | undefined]>([
     ['allow', { outcome: 'ALLOW' }, 'ALLOW:ALLOWED'],
-    ['deny with a code', { outcome: 'DENY', reasonCode: 'OUT_OF_HOURS' }, 'DENY:OUT_OF_HOURS'],
+    ['deny with a catalogued code', { outcome: 'DENY', reasonCode: 'TOOL_POLICY_DENIED' }, 'DENY:TOOL_POLICY_DENIED'],
+    ['deny with a code of its own (not catalogued)', { outcome: 'DENY', reasonCode: 'OUT_OF_HOURS' }, 'DENY:HOOK_DENIED'],
     ['deny without a code', { outcome: 'DENY' }, 'DENY:HOOK_DENIED'],
     ['allow with extra keys', { outcome: 'ALLOW', text: 'x' }, undefined],
     ['deny with an unsafe code', { outcome: 'DENY', reasonCode: 'see <script>' }, undefined],
@@ -435,13 +436,22 @@ describe('hooks plumbing', () => {
     expect(toLoopDecision(hostile)).toBeUndefined();
   });
 
+  test('toLoopDecision keeps catalogued codes and turns a code of its own into HOOK_DENIED, named in the detail', () => {
+    expect(toLoopDecision({ outcome: 'DENY', reasonCode: 'TOOL_POLICY_DENIED', detail: 'why' })).toEqual({ outcome: 'DENY', reasonCode: 'TOOL_POLICY_DENIED', detail: 'why' });
+    expect(toLoopDecision({ outcome: 'DENY', reasonCode: 'OUT_OF_HOURS', detail: 'closed' })).toEqual({ outcome: 'DENY', reasonCode: 'HOOK_DENIED', detail: 'denied with its own code OUT_OF_HOURS: closed' });
+    expect(toLoopDecision({ outcome: 'ALLOW', reasonCode: 'OK_BY_ME' })).toEqual({ outcome: 'ALLOW', reasonCode: 'ALLOWED' });
+    expect(toLoopDecision({ outcome: 'ALLOW', reasonCode: 'GUARDRAIL_MASKED' })).toEqual({ outcome: 'ALLOW', reasonCode: 'GUARDRAIL_MASKED' });
+    expect(toLoopDecision({ outcome: 'DENY', reasonCode: 'see <script>' })).toBeUndefined();
+    expect(toLoopDecision({ outcome: 'MAYBE', reasonCode: 'ALLOWED' })).toBeUndefined();
+  });
+
   test('text hooks run in order and the first deny wins', async () => {
     const order: string[] = [];
     const ctx: HookContext = { identity: IDENTITY, sessionId: 's', turn: 0, now: NOW, signal: new AbortController().signal };
     const run = await runTextHooks(
       [
         { name: 'a', onPrompt: (t) => (order.push('a'), { decision: loopAllow(), text: `${t}!` }) },
-        { name: 'b', onPrompt: () => (order.push('b'), { decision: loopDeny('NOPE') }) },
+        { name: 'b', onPrompt: () => (order.push('b'), { decision: loopDeny('GUARDRAIL_BLOCKED') }) },
         { name: 'c', onPrompt: () => (order.push('c'), { decision: loopAllow() }) },
       ],
       'onPrompt',
@@ -449,7 +459,7 @@ describe('hooks plumbing', () => {
       ctx,
     );
     expect(order).toEqual(['a', 'b']);
-    expect(run).toEqual(expect.objectContaining({ ok: false, reasonCode: 'NOPE', hook: 'b' }));
+    expect(run).toEqual(expect.objectContaining({ ok: false, reasonCode: 'GUARDRAIL_BLOCKED', hook: 'b' }));
   });
 });
 
@@ -514,17 +524,23 @@ describe('configuration', () => {
 });
 
 describe('reason codes', () => {
-  test('new codes are not in the catalogue yet and map to catalogued ones for the log', () => {
-    for (const code of AGENT_LOOP_REASON_CODES) {
-      expect(Object.prototype.hasOwnProperty.call(ReasonCatalogue, code)).toBe(false);
-      expect(Object.prototype.hasOwnProperty.call(ReasonCatalogue, catalogueCodeFor(code))).toBe(true);
+  test("the loop's own codes are in the shared catalogue and are what the loop returns and logs", async () => {
+    for (const code of ['TOOL_NOT_ALLOWED', 'TOOL_DENIED', 'TURN_LIMIT', 'TOOL_CALL_LIMIT', 'CONTEXT_OVERFLOW', 'MODEL_OUTPUT_INCOMPLETE', 'HOOK_DENIED']) {
+      expect(Object.prototype.hasOwnProperty.call(ReasonCatalogue, code)).toBe(true);
     }
-    expect(catalogueCodeFor('GUARDRAIL_BLOCKED')).toBe('GUARDRAIL_BLOCKED');
-    expect(catalogueCodeFor('TOOL_POLICY_DENIED')).toBe('CALLER_CHOSE_PROTECTED_SETTING');
+    const f = fake([use('a', 'echo')], {}, { maxTurns: 1 });
+    expect(await runAgentLoop(input(), f.deps)).toEqual(expect.objectContaining({ status: 'STOPPED', reasonCode: 'TURN_LIMIT' }));
+  });
+
+  test('a code from outside is used as is when catalogued, else replaced by HOOK_DENIED or TOOL_DENIED', () => {
+    expect(deniedWith('TOOL_POLICY_DENIED', 'TOOL_DENIED')).toEqual({ reasonCode: 'TOOL_POLICY_DENIED' });
+    expect(deniedWith('QUOTA_EXCEEDED', 'TOOL_DENIED')).toEqual({ reasonCode: 'TOOL_DENIED', detail: 'denied with its own code QUOTA_EXCEEDED' });
+    expect(deniedWith('OUT_OF_HOURS', 'HOOK_DENIED')).toEqual({ reasonCode: 'HOOK_DENIED', detail: 'denied with its own code OUT_OF_HOURS' });
+    for (const bad of [undefined, 42, 'lower_case', 'X', 'A'.repeat(65), 'see <script>']) expect(deniedWith(bad, 'TOOL_DENIED')).toBeUndefined();
   });
 
   test('faults and identity codes stop the loop; policy and content codes do not', () => {
-    expect(['UPSTREAM_TIMEOUT', 'IDENTITY_EXPIRED', 'INTERNAL_ERROR', 'MISCONFIGURED'].every(isStopCode)).toBe(true);
-    expect(['GUARDRAIL_BLOCKED', 'TOOL_NOT_ALLOWED', 'TOOL_POLICY_DENIED', 'APPROVAL_REQUIRED'].some(isStopCode)).toBe(false);
+    expect((['UPSTREAM_TIMEOUT', 'IDENTITY_EXPIRED', 'INTERNAL_ERROR', 'MISCONFIGURED'] as const).every(isStopCode)).toBe(true);
+    expect((['GUARDRAIL_BLOCKED', 'TOOL_NOT_ALLOWED', 'TOOL_POLICY_DENIED', 'APPROVAL_REQUIRED'] as const).some(isStopCode)).toBe(false);
   });
 });

@@ -179,7 +179,7 @@ describe('approver API: a human approves exactly the call, and the call proceeds
     const tx = ddb.commandCalls(TransactWriteItemsCommand).at(-1)!.args[0].input;
     expect(tx.TransactItems![0].Update!.ConditionExpression).toBe('#status = :pending AND #approvalHash = :hash AND #nonce = :nonce AND #expiresAt > :now AND #principal <> :approver');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toEqual(expect.objectContaining({ control: 'approval-api', outcome: 'ALLOW', fields: expect.objectContaining({ step: 'approved', approvalId: ID, decision: 'APPROVE', approvalReasonCode: 'ALLOWED' }) }));
+    expect(lines[0]).toEqual(expect.objectContaining({ control: 'approval-api', outcome: 'ALLOW', reasonCode: 'ALLOWED', fields: expect.objectContaining({ step: 'approved', approvalId: ID, decision: 'APPROVE' }) }));
     expect(JSON.stringify(lines)).not.toMatch(/alice|bob|eyJ/);
 
     clock += 1_000;
@@ -229,7 +229,7 @@ describe('approver API: a human approves exactly the call, and the call proceeds
     const r = await api()(decide(token('bob'), 'REJECT', hash));
     expect(bodyOf(r)).toEqual({ ok: true, approvalId: ID, status: 'REJECTED' });
     const g = await gate().evaluate({ subject: CALL, requestId: 'g', now: clock + 1 });
-    expect(g.approvalReasonCode).toBe('APPROVAL_REJECTED');
+    expect(g.decision.reasonCode).toBe('APPROVAL_REJECTED');
   });
 
   test('two approvers deciding at once: exactly one decision is recorded, the other gets APPROVAL_NOT_PENDING', async () => {

@@ -16,9 +16,8 @@ import { DecisionLogEntry, decisionLogAttributes } from '../../../lambda/shared/
 import { DenyAllApprovalGate } from '../../../lambda/tool-interceptor/approval-gate';
 import { ApprovalEnv } from '../../../lambda/approval/config';
 import { ApprovalStep } from '../../../lambda/approval/decide';
-import { DynamoDbApprovalGate, approvalGateFromEnv, createDynamoDbApprovalGate } from '../../../lambda/approval/gate';
+import { ApprovalGateResult, DynamoDbApprovalGate, approvalGateFromEnv, createDynamoDbApprovalGate } from '../../../lambda/approval/gate';
 import { BoundCall, boundCallProblems, callDigest, principalCounterId } from '../../../lambda/approval/hash';
-import { AnyApprovalReasonCode, cataloguedCode } from '../../../lambda/approval/reason-codes';
 import { callArb, mutateCall, mutationArb, same } from './arbitraries';
 import { FakeTable, testDynamoClient } from './fake-table';
 
@@ -64,7 +63,7 @@ function decideInTable(id: string, status: 'APPROVED' | 'REJECTED', at = NOW + 1
 
 const statusOf = (id = ID): string | undefined => table.items.get(id)?.status?.S;
 const stepsOf = (): string[] => lines.map((l) => String(l.fields?.step));
-const codeOf = (r: { approvalReasonCode: AnyApprovalReasonCode }) => r.approvalReasonCode;
+const codeOf = (r: ApprovalGateResult) => r.decision.reasonCode;
 
 beforeEach(() => {
   ddb.reset();
@@ -78,7 +77,7 @@ beforeEach(() => {
 describe('gate: request, approve, proceed exactly once', () => {
   test('a first call is denied APPROVAL_REQUIRED and stores one PENDING request, counted and notified', async () => {
     const r = await gate().evaluate({ subject: CALL, requestId: 'req-1', now: NOW });
-    expect(r.decision).toEqual({ outcome: 'DENY', reasonCode: 'APPROVAL_REQUIRED', detail: expect.stringContaining('APPROVAL_REQUIRED') });
+    expect(r.decision).toEqual({ outcome: 'DENY', reasonCode: 'APPROVAL_REQUIRED' });
     expect(r.step).toBe(ApprovalStep.REQUESTED);
     const item = table.items.get(ID)!;
     expect(item).toEqual(
@@ -109,7 +108,7 @@ describe('gate: request, approve, proceed exactly once', () => {
     expect(message).toEqual({ type: 'cdk-ai-defense.approval-request', version: 1, approvalId: ID, kind: 'CALL', tool: CALL.tool, createdAt: new Date(NOW).toISOString(), expiresAt: new Date(NOW + TTL_MS).toISOString() });
     expect(publish[0].args[0].input.Message).not.toMatch(/Carol|alice|mcp-session|DE00/);
     expect(stepsOf()).toEqual(['requested']);
-    expect(lines[0]).toEqual(expect.objectContaining({ control: 'approval-gate', subject: ALICE, requestId: 'req-1', fields: expect.objectContaining({ approvalId: ID, approvalReasonCode: 'APPROVAL_REQUIRED', tool: CALL.tool }) }));
+    expect(lines[0]).toEqual(expect.objectContaining({ control: 'approval-gate', decision: { outcome: 'DENY', reasonCode: 'APPROVAL_REQUIRED' }, subject: ALICE, requestId: 'req-1', fields: { step: 'requested', approvalId: ID, tool: CALL.tool } }));
   });
 
   test('asked again while pending: APPROVAL_PENDING, nothing written, no second notification', async () => {
@@ -139,8 +138,9 @@ describe('gate: request, approve, proceed exactly once', () => {
 
     const replay = await g.evaluate({ subject: CALL, requestId: 'req-3', now: NOW + 130_000 });
     expect(replay.decision.outcome).toBe('DENY');
+    // The precise code, on the decision and on its log line.
     expect(codeOf(replay)).toBe('APPROVAL_REPLAYED');
-    expect(replay.decision.reasonCode).toBe(cataloguedCode('APPROVAL_REPLAYED', 'APPROVAL_REQUIRED'));
+    expect(lines.filter((l) => l.fields?.step === 'denied-replay').map((l) => l.decision.reasonCode)).toEqual(['APPROVAL_REPLAYED']);
     // A new request replaced the used approval (only if it was still exactly that one).
     expect(statusOf()).toBe('PENDING');
     const tx = ddb.commandCalls(TransactWriteItemsCommand)[1].args[0].input;

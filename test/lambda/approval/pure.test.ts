@@ -1,12 +1,14 @@
 import fc from 'fast-check';
-import { isReasonCode } from '../../../lambda/shared/reason-codes';
+import { ReasonCatalogue } from '../../../lambda/shared/reason-codes';
 import {
   ApprovalKind,
   ApprovalRecord,
   ApprovalStatus,
   ApprovalStep,
+  ApprovalReasonCode,
   ApproverDecision,
   DecisionRequest,
+  approvalDecision,
   assessCall,
   assessDecision,
   newPendingRecord,
@@ -16,7 +18,6 @@ import {
   recordIntegrity,
 } from '../../../lambda/approval/decide';
 import { BoundCall, HashDomain, MAX_ARGUMENTS_BYTES, approvalHash, boundCallProblems, callDigest, principalCounterId, taskApprovalId } from '../../../lambda/approval/hash';
-import { APPROVAL_REASON_CODES, ApprovalReasonCatalogue, cataloguedCode, isApprovalReasonCode } from '../../../lambda/approval/reason-codes';
 import { recordFromItem, recordToItem } from '../../../lambda/approval/store';
 import { callArb, hex64, mutateCall, mutationArb, same } from './arbitraries';
 
@@ -203,14 +204,29 @@ describe('planPendingCounter: the per-principal cap', () => {
 });
 
 describe('reason codes', () => {
-  test('the new codes are distinct from the shared catalogue and carry descriptions', () => {
-    for (const code of APPROVAL_REASON_CODES) {
-      expect(isApprovalReasonCode(code)).toBe(true);
-      expect(ApprovalReasonCatalogue[code].length).toBeGreaterThan(20);
-      expect(cataloguedCode(code, 'APPROVAL_REQUIRED')).toBe(isReasonCode(code) ? code : 'APPROVAL_REQUIRED');
-    }
-    expect(cataloguedCode('APPROVAL_PENDING', 'APPROVAL_REQUIRED')).toBe('APPROVAL_PENDING');
-    expect(isApprovalReasonCode('NOPE')).toBe(false);
+  const APPROVAL_CODES: readonly ApprovalReasonCode[] = [
+    'APPROVAL_REQUIRED',
+    'APPROVAL_PENDING',
+    'APPROVAL_EXPIRED',
+    'APPROVAL_REJECTED',
+    'APPROVAL_REPLAYED',
+    'APPROVAL_HASH_MISMATCH',
+    'APPROVAL_SELF_APPROVAL',
+    'APPROVAL_CAP_REACHED',
+    'APPROVAL_NOT_APPROVER',
+    'APPROVAL_NOT_FOUND',
+    'APPROVAL_NOT_PENDING',
+  ];
+
+  test('every approval code is in the shared catalogue, with a description', () => {
+    expect(Object.keys(ReasonCatalogue).filter((c) => c.startsWith('APPROVAL_')).sort()).toEqual([...APPROVAL_CODES].sort());
+    for (const code of APPROVAL_CODES) expect(ReasonCatalogue[code].length).toBeGreaterThan(20);
+  });
+
+  test('a step decision carries the precise code: ALLOWED allows, any other code denies with it', () => {
+    expect(approvalDecision('ALLOWED')).toEqual({ outcome: 'ALLOW', reasonCode: 'ALLOWED' });
+    for (const code of APPROVAL_CODES) expect(approvalDecision(code, 'why')).toEqual({ outcome: 'DENY', reasonCode: code, detail: 'why' });
+    expect(approvalDecision('UPSTREAM_TIMEOUT')).toEqual({ outcome: 'DENY', reasonCode: 'UPSTREAM_TIMEOUT' });
   });
 });
 

@@ -16,7 +16,6 @@ import { RetrieverClients } from '../../../lambda/knowledge-retriever/clients';
 import { FilterPolicySpec, RetrievalFilterNode, topLevelMembers } from '../../../lambda/knowledge-retriever/filter';
 import { GrantsConfig, SessionCredentials } from '../../../lambda/knowledge-retriever/grants';
 import { RetrieverSettings, createHandler, handler as envHandler } from '../../../lambda/knowledge-retriever/index';
-import { reasonFor } from '../../../lambda/knowledge-retriever/reason-codes';
 import { createTestIssuer } from '../shared/jwt-helper';
 
 process.env.AWS_REGION = 'us-east-1';
@@ -346,16 +345,19 @@ describe('denials', () => {
     ['a token from another issuer', () => ({ ev: event({}, createTestIssuer({ issuer: idp.issuer }).sign({ sub: 'alice', aud: 'api' })) }), 'IDENTITY_INVALID'],
     ['an expired token', () => ({ ev: event({}, token({ exp: Math.floor(Date.now() / 1000) - 60 })) }), 'IDENTITY_EXPIRED'],
     ['an identity argument written by the model', () => ({ ev: event({ userId: 'admin', groups: ['admins'] }) }), 'MALFORMED_REQUEST'],
-    ['an unknown tool', () => ({ ev: event(), ctx: { clientContext: { custom: { bedrockAgentCoreToolName: 'Knowledge___delete_all' } } } }), reasonFor('KNOWLEDGE_UNKNOWN_TOOL')],
-    ['no tool name', () => ({ ev: event(), ctx: {} }), reasonFor('KNOWLEDGE_UNKNOWN_TOOL')],
-    ['no tenant claim', () => ({ ev: event({}, token({ 'custom:tenant': undefined })) }), reasonFor('KNOWLEDGE_NO_USABLE_CLAIMS')],
-    ['no groups', () => ({ ev: event({}, token({ groups: [] })) }), reasonFor('KNOWLEDGE_NO_USABLE_CLAIMS')],
-    ['a group without an Access Grants role', () => ({ ev: event({}, token({ groups: ['interns'] })) }), reasonFor('KNOWLEDGE_NO_USABLE_CLAIMS')],
-    ['a widening caller filter on an undeclared key', () => ({ ev: event({ filter: { startsWith: { key: 'tenant', value: '' } } }) }), reasonFor('KNOWLEDGE_FILTER_REJECTED')],
+    ['an unknown tool', () => ({ ev: event(), ctx: { clientContext: { custom: { bedrockAgentCoreToolName: 'Knowledge___delete_all' } } } }), 'TOOL_UNKNOWN'],
+    ['no tool name', () => ({ ev: event(), ctx: {} }), 'TOOL_UNKNOWN'],
+    ['no tenant claim', () => ({ ev: event({}, token({ 'custom:tenant': undefined })) }), 'KNOWLEDGE_NO_USABLE_CLAIMS'],
+    ['no groups', () => ({ ev: event({}, token({ groups: [] })) }), 'KNOWLEDGE_NO_USABLE_CLAIMS'],
+    ['a group without an Access Grants role', () => ({ ev: event({}, token({ groups: ['interns'] })) }), 'KNOWLEDGE_NO_USABLE_CLAIMS'],
+    ['a widening caller filter on an undeclared key', () => ({ ev: event({ filter: { startsWith: { key: 'tenant', value: '' } } }) }), 'KNOWLEDGE_FILTER_REJECTED'],
   ])('denies %s before any Retrieve', async (_n, make, code) => {
     const { ev, ctx } = make();
-    const value = await createHandler(settings(), clients())(ev, (ctx ?? CONTEXT) as never);
+    const { value, lines } = await captureStdout(() => createHandler(settings(), clients())(ev, (ctx ?? CONTEXT) as never));
     expect(value).toEqual({ ok: false, reasonCode: code });
+    // The log line carries the same precise code, and no side field.
+    expect(lines).toEqual([expect.objectContaining({ outcome: 'DENY', reasonCode: code })]);
+    expect(lines[0].fields).not.toHaveProperty('knowledgeReason');
     expect(bedrock).not.toHaveReceivedCommand(RetrieveCommand);
   });
 
@@ -374,7 +376,7 @@ describe('denials', () => {
       },
     });
     const h = createHandler(routed, clients());
-    expect(await h(event({}, token({ groups: ['contractors'] })), CONTEXT)).toEqual({ ok: false, reasonCode: reasonFor('KNOWLEDGE_ROUTE_DENIED') });
+    expect(await h(event({}, token({ groups: ['contractors'] })), CONTEXT)).toEqual({ ok: false, reasonCode: 'KNOWLEDGE_ROUTE_DENIED' });
     expect(bedrock).not.toHaveReceivedCommand(RetrieveCommand);
     await h(event({}, token({ groups: ['hr', 'finance'] })), CONTEXT);
     expect(retrieveInputs().map((i) => i.knowledgeBaseId)).toEqual([KB, 'KBHR000000']);
@@ -462,9 +464,10 @@ describe.each(FAULTS)('fault: %s', (kind) => {
       if (input.Target.includes('/finance/')) return { MatchedGrantTarget: input.Target };
       throw error('AccessDenied', 403, 'client');
     });
-    const value = await createHandler(settings({}, { checkMode: 'GET_DATA_ACCESS' }), clients())(event(), CONTEXT);
+    const { value, lines } = await captureStdout(() => createHandler(settings({}, { checkMode: 'GET_DATA_ACCESS' }), clients())(event(), CONTEXT));
     const expected = [{ text: 'Q1 revenue was up.', source: 's3://docs-bucket/published/finance/q1.pdf', score: 0.9, metadata: { tenant: 'acme', groups: ['finance'] } }];
     expect(value).toEqual(kind === 'AccessDenied' ? { ok: true, results: expected } : { ok: true, partial: true, results: expected });
+    expect(lines).toEqual([expect.objectContaining({ outcome: 'ALLOW', reasonCode: kind === 'AccessDenied' ? 'ALLOWED' : 'KNOWLEDGE_PARTIAL' })]);
     neverLeaks(value);
   });
 

@@ -18,7 +18,6 @@ import {
   topLevelMembers,
   validateCallerFilter,
 } from '../../../lambda/knowledge-retriever/filter';
-import { KnowledgeReasonCatalogue, reasonFor } from '../../../lambda/knowledge-retriever/reason-codes';
 import { resolveKnowledgeBases } from '../../../lambda/knowledge-retriever/routing';
 import { KNOWLEDGE_TOOL_DEFINITIONS } from '../../../lambda/knowledge-retriever/tools';
 import { UriAuthorizer, authorizeUris, formatS3Uri, parseGrantScope, parseS3Uri, scopeCovers } from '../../../lambda/knowledge-retriever/uri-authorizer';
@@ -602,10 +601,10 @@ describe('configuration and catalogue', () => {
     expect(() => parseKnowledgeConfig({ ...doc, ...patch })).toThrow(message);
   });
 
-  test('every new reason code has a catalogued fallback, and the tool schema allows no identity argument', () => {
-    for (const code of Object.keys(KnowledgeReasonCatalogue) as Array<keyof typeof KnowledgeReasonCatalogue>) {
-      expect(isReasonCode(reasonFor(code))).toBe(true);
-    }
+  test('the knowledge and metadata codes are in the shared catalogue, and the tool schema allows no identity argument', () => {
+    const codes = ['KNOWLEDGE_NO_USABLE_CLAIMS', 'KNOWLEDGE_TOO_MANY_VALUES', 'KNOWLEDGE_ROUTE_DENIED', 'KNOWLEDGE_FILTER_REJECTED', 'KNOWLEDGE_PARTIAL', 'METADATA_VALID', 'METADATA_MISSING', 'METADATA_INVALID', 'TOOL_UNKNOWN'];
+    for (const code of codes) expect(isReasonCode(code)).toBe(true);
+    expect(isReasonCode('KNOWLEDGE_UNKNOWN_TOOL')).toBe(false);
     const schema = KNOWLEDGE_TOOL_DEFINITIONS[0].inputSchema as { properties: Record<string, unknown>; additionalProperties: boolean };
     expect(Object.keys(schema.properties).sort()).toEqual(['filter', 'maxResults', 'query']);
     expect(schema.additionalProperties).toBe(false);

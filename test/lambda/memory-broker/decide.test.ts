@@ -32,7 +32,6 @@ import {
   personalNamespaces,
   sessionSummariesNamespace,
 } from '../../../lambda/memory-broker/namespaces';
-import { catalogueCodeFor } from '../../../lambda/memory-broker/reason-codes';
 import { MEMORY_BROKER_TOOL_DEFINITIONS, memoryToolDefinitions } from '../../../lambda/memory-broker/tools';
 import { isReasonCode } from '../../../lambda/shared/reason-codes';
 
@@ -297,8 +296,8 @@ describe('parseToolRequest', () => {
   test.each<[string, string, unknown]>([
     ['unknown tool', 'delete_all', { query: 'q' }],
     ['missing tool name', '', { query: 'q' }],
-  ])('%s → UNKNOWN_TOOL', (_n, tool, args) => {
-    expect(parseToolRequest(tool || undefined, args, LIMITS)).toMatchObject({ ok: false, reasonCode: 'UNKNOWN_TOOL' });
+  ])('%s → TOOL_UNKNOWN', (_n, tool, args) => {
+    expect(parseToolRequest(tool || undefined, args, LIMITS)).toMatchObject({ ok: false, reasonCode: 'TOOL_UNKNOWN' });
   });
 
   test.each<[string, string, unknown, string]>([
@@ -482,10 +481,10 @@ describe('configuration, tools and codes', () => {
     expect((custom[1].inputSchema as any).properties.maxResults.description).toContain('1 to 3');
   });
 
-  test('broker codes log a catalogued code until the catalogue has them', () => {
-    for (const code of ['MEMORY_SPACE_NOT_PERMITTED', 'MEMORY_SHARED_WRITE_DISABLED', 'MEMORY_RECORD_NOT_FOUND', 'MEMORY_WRITE_REJECTED', 'UNKNOWN_TOOL'] as const) {
-      expect(isReasonCode(catalogueCodeFor(code))).toBe(true);
+  test('the broker codes are in the shared catalogue', () => {
+    for (const code of ['MEMORY_SPACE_NOT_PERMITTED', 'MEMORY_SHARED_WRITE_DISABLED', 'MEMORY_RECORD_NOT_FOUND', 'MEMORY_WRITE_REJECTED', 'TOOL_UNKNOWN']) {
+      expect(isReasonCode(code)).toBe(true);
     }
-    expect(catalogueCodeFor('UPSTREAM_THROTTLED')).toBe('UPSTREAM_THROTTLED');
+    expect(isReasonCode('UNKNOWN_TOOL')).toBe(false);
   });
 });

@@ -144,8 +144,8 @@ describe('identity comes from the verified token only', () => {
   });
 
   test('an unknown tool, or a call without a tool name, is refused', async () => {
-    expect(await h({ query: 'q', [CALLER_TOKEN_ARGUMENT]: ALICE }, context('drop_all'))).toEqual({ ok: false, reasonCode: 'UNKNOWN_TOOL' });
-    expect(await h({ query: 'q', [CALLER_TOKEN_ARGUMENT]: ALICE }, { awsRequestId: 'r' })).toEqual({ ok: false, reasonCode: 'UNKNOWN_TOOL' });
+    expect(await h({ query: 'q', [CALLER_TOKEN_ARGUMENT]: ALICE }, context('drop_all'))).toEqual({ ok: false, reasonCode: 'TOOL_UNKNOWN' });
+    expect(await h({ query: 'q', [CALLER_TOKEN_ARGUMENT]: ALICE }, { awsRequestId: 'r' })).toEqual({ ok: false, reasonCode: 'TOOL_UNKNOWN' });
     expect(await h(['q'], context('recall'))).toEqual({ ok: false, reasonCode: 'MALFORMED_REQUEST' });
   });
 });
@@ -434,7 +434,9 @@ describe('decision log', () => {
     const decisions = decisionLines(lines);
     expect(decisions).toHaveLength(2);
     expect(decisions[0]).toMatchObject({ control: 'memory', outcome: 'ALLOW', reasonCode: 'ALLOWED', requestId: 'req-1', fields: { tool: 'recall', space: 'personal', namespaces: 1, results: 1 } });
-    expect(decisions[1]).toMatchObject({ control: 'memory', outcome: 'DENY', reasonCode: 'CALLER_CHOSE_PROTECTED_SETTING', fields: { tool: 'remember', space: 'group', memoryReason: 'MEMORY_SPACE_NOT_PERMITTED' } });
+    // The precise code is logged as the reason code itself; no side field carries it.
+    expect(decisions[1]).toMatchObject({ control: 'memory', outcome: 'DENY', reasonCode: 'MEMORY_SPACE_NOT_PERMITTED', fields: { tool: 'remember', space: 'group' } });
+    expect(decisions[1].fields).not.toHaveProperty('memoryReason');
     expect(typeof decisions[0].subjectHash).toBe('string');
     for (const secret of ['my secret', ALICE, 'alice"', 'fact 1', aliceRoot]) expect(raw).not.toContain(secret);
   });
