@@ -16,14 +16,20 @@ import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, ServerlessC
 import { Construct } from 'constructs';
 import {
   AccessGrantsAuthorizer,
+  AgentLoop,
+  AgentModel,
   AccessGrantsIdentity,
   AiAuditTrail,
   AiFrontDoor,
   AiGuardrail,
+  ApprovalWorkflow,
+  ArgumentValidation,
   CallerIdentity,
+  GuardedGateway,
   GuardrailEnforcer,
   IdentityCondition,
   IsolatedMemory,
+  LethalTrifecta,
   KnowledgeRetriever,
   MemoryBroker,
   MetadataContract,
@@ -54,6 +60,9 @@ export class ReferenceArchitectureStack extends Stack {
   public readonly knowledgeBase: SecureKnowledgeBase;
   public readonly knowledgeGrants: AccessGrantsAuthorizer;
   public readonly knowledgeRetriever: KnowledgeRetriever;
+  public readonly approvals: ApprovalWorkflow;
+  public readonly gateway: GuardedGateway;
+  public readonly agent: AgentLoop;
 
   constructor(scope: Construct, id: string, props: ReferenceArchitectureProps) {
     super(scope, id, props);
@@ -144,6 +153,45 @@ export class ReferenceArchitectureStack extends Stack {
     });
     this.audit.watchDecisionLogs(this.knowledgeRetriever.decisionLogGroup);
     this.audit.watchDecisionLogs(this.knowledgeBase.decisionLogGroup);
+
+    // Phase 3 and 4: agents reach knowledge, memory and tools only through the guarded gateway, which verifies the
+    // caller again, authorizes each call with Cedar, injects the verified identity, screens tool results with the
+    // guardrail, scans and pins the tool list, and sends high-risk calls to a human.
+    this.approvals = new ApprovalWorkflow(this, 'Approvals', { vpc: this.network.vpc, webAcl: this.frontDoor.webAcl });
+    this.gateway = new GuardedGateway(this, 'Gateway', {
+      identity: this.callerIdentity,
+      guardrail: this.guardrail,
+      approvals: this.approvals,
+      vpc: this.network.vpc,
+    });
+    this.gateway.addKnowledgeTarget(this.knowledgeRetriever, {
+      owner: 'platform',
+      allowedGroups: ['employees'],
+      // The retriever validates its free-form narrowing filter itself, under the identity conditions.
+      argumentValidation: ArgumentValidation.SHAPE_ONLY_TARGET_VALIDATES,
+    });
+    this.gateway.addMemoryTarget(this.memoryBroker, { owner: 'platform', allowedGroups: ['employees'] });
+    this.memoryBroker.grantInvoke(this.gateway.role);
+    this.knowledgeRetriever.grantInvoke(this.gateway.role);
+    for (const logGroup of [this.gateway.requestDecisionLogGroup, this.gateway.responseDecisionLogGroup, this.approvals.apiDecisionLogGroup]) {
+      this.audit.watchDecisionLogs(logGroup);
+    }
+
+    // The assistant: a deterministic loop around the model, with an allowlist of gateway tools.
+    this.agent = new AgentLoop(this, 'Assistant', {
+      identity: this.callerIdentity,
+      model: AgentModel.foundationModel('amazon.nova-pro-v1:0'),
+      guardrail: this.guardrail,
+      systemPrompt: 'You are the company assistant. Answer from the knowledge and memory tools; say when you do not know.',
+      gateway: this.gateway,
+      gatewayTools: [
+        { name: 'knowledge___search_knowledge' },
+        { name: 'memory___recall' },
+        { name: 'memory___remember' },
+      ],
+      vpc: this.network.vpc,
+    });
+    this.audit.watchDecisionLogs(this.agent.decisionLogGroup);
   }
 }
 
@@ -164,6 +212,8 @@ export function buildReferenceApp(app: App): ReferenceArchitectureStack {
   const certificateArn =
     (app.node.tryGetContext('certificateArn') as string | undefined) ??
     `arn:aws:acm:${region}:111111111111:certificate/00000000-0000-0000-0000-000000000000`;
+  // Phase 5: no agent or gateway may reach sensitive data, untrusted content and external access at once.
+  LethalTrifecta.check(app);
   return new ReferenceArchitectureStack(app, 'CdkAiDefenseReference', {
     env: { region },
     description: 'cdk-ai-defense reference architecture: defense in depth for AI workloads',

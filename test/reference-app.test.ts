@@ -2,17 +2,19 @@
  * The reference architecture as a whole: zero unsuppressed cdk-nag errors across the four packs, a snapshot with
  * asset hashes stripped, and the wiring between phases (which the construct tests cannot see).
  */
-import { App, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
-import { buildReferenceApp } from '../bin/reference-app';
+import { App, Aspects, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { ReferenceArchitectureStack, buildReferenceApp } from '../bin/reference-app';
+import { LethalTrifecta } from '../lib/analysis';
 import { nagFindings } from './rig/nag';
 import { testApp } from './rig/synth';
 
 describe('reference app', () => {
   let stack: Stack;
+  let reference: ReferenceArchitectureStack;
   let template: Template;
   beforeAll(() => {
-    stack = buildReferenceApp(testApp());
+    stack = reference = buildReferenceApp(testApp());
     template = Template.fromStack(stack);
   });
 
@@ -54,6 +56,24 @@ describe('reference app', () => {
   test('synthesizes in an app that sets no feature flags (the library sets the ones it relies on)', () => {
     const bare = buildReferenceApp(new App({ context: { 'aws:cdk:bundling-stacks': [] } }));
     expect(nagFindings(bare)).toEqual([]);
+  });
+
+  test('no agent or gateway holds the lethal trifecta (the aspect reports no error or warning)', () => {
+    expect(Aspects.of(stack.node.scope!).all.some((a) => a instanceof LethalTrifecta)).toBe(true);
+    expect(LethalTrifecta.analyze(reference.agent).lethal).toBe(false);
+    expect(LethalTrifecta.analyze(reference.gateway).lethal).toBe(false);
+    const annotations = Annotations.fromStack(stack);
+    expect(annotations.findError('*', Match.stringLikeRegexp('.*'))).toEqual([]);
+    expect(annotations.findWarning('*', Match.stringLikeRegexp('[Tt]rifecta'))).toEqual([]);
+  });
+
+  test('the agent reaches knowledge and memory only through the guarded gateway', () => {
+    const gateway = Object.values(template.findResources('AWS::BedrockAgentCore::Gateway'));
+    expect(gateway).toHaveLength(1);
+    expect(gateway[0].Properties.InterceptorConfigurations).toHaveLength(2);
+    expect(gateway[0].Properties.AuthorizerType).toBe('CUSTOM_JWT');
+    const targets = Object.values(template.findResources('AWS::BedrockAgentCore::GatewayTarget')).map((t: any) => t.Properties.Name);
+    expect(targets.sort()).toEqual(['knowledge', 'memory']);
   });
 
   test('matches the snapshot (asset hashes stripped)', () => {

@@ -14,7 +14,22 @@ import { canonicalHash, isWellFormedString, parseStrictJson, sha256Hex } from '.
 import { ConfigurationError } from '../shared/errors';
 import type { VerifiedIdentity } from '../shared/identity';
 import { RegisteredTool, ToolCapability, effectiveRisk, gatewayToolNameOf, riskLevel } from './registry';
-import { ToolDecision, toolAllow, toolDeny } from './reason-codes';
+import { AllowDecision, DenyDecision, allow, deny } from '../shared/decision';
+import { ReasonCode } from '../shared/reason-codes';
+
+/** A tool-policy decision: the shared allow or deny, with the ids of the policies that determined it (for the log). */
+export type ToolDecision = (AllowDecision | DenyDecision) & { readonly determiningPolicies?: readonly string[] };
+
+/** A frozen allow, with its determining policies. */
+export function toolAllow(determiningPolicies?: readonly string[]): ToolDecision {
+  return Object.freeze(determiningPolicies === undefined ? allow() : { ...allow(), determiningPolicies: Object.freeze([...determiningPolicies]) });
+}
+
+/** A frozen deny; `detail` is for logs only and never shown to the caller. */
+export function toolDeny(reasonCode: ReasonCode, detail?: string, determiningPolicies?: readonly string[]): ToolDecision {
+  const base = deny(reasonCode, detail);
+  return Object.freeze(determiningPolicies === undefined ? base : { ...base, determiningPolicies: Object.freeze([...determiningPolicies]) });
+}
 
 /** The Cedar namespace of the tool policy schema. */
 export const TOOL_POLICY_NAMESPACE = 'CdkAiDefense';

@@ -6,7 +6,7 @@
  */
 import { canonicalize, parseStrictJson, sha256Hex } from '../shared/canonical-json';
 import { ConfigurationError } from '../shared/errors';
-import { ToolReasonCode } from './reason-codes';
+import { ReasonCode } from '../shared/reason-codes';
 import { SHA256_HEX_PATTERN, TOOL_NAME_PATTERN } from './registry';
 
 /** One pinned definition: the tool `name` on `server` must hash to `sha256`. */
@@ -76,7 +76,7 @@ export function pinSet(pins: readonly ToolPin[]): PinSet {
 /** The verdict on one definition. */
 export type PinVerdict =
   | { readonly ok: true; readonly pin: string }
-  | { readonly ok: false; readonly reasonCode: ToolReasonCode; readonly pin?: string };
+  | { readonly ok: false; readonly reasonCode: ReasonCode; readonly pin?: string };
 
 /**
  * Checks one definition against the pins of its server: `TOOL_DEFINITION_MALFORMED` when it has no valid name or
@@ -102,7 +102,7 @@ export interface RemovedTool {
   /** Position in the list as received. */
   readonly index: number;
   readonly name?: string;
-  readonly reasonCode: ToolReasonCode;
+  readonly reasonCode: ReasonCode;
   /** The definition's pin, when it has one (for the log: it says which version was refused). */
   readonly pin?: string;
   /** Scan rules that failed (TOOL_DEFINITION_REJECTED only). */

@@ -4,7 +4,7 @@
  * with a reason code; what passes is returned unchanged, except that its annotations can never claim less risk
  * than the deployer registered. Pure and total: never throws.
  */
-import { ToolReasonCode } from './reason-codes';
+import { ReasonCode } from '../shared/reason-codes';
 import { skeleton, skeletonCollisions } from './confusables';
 import { PinSet, RemovedTool, ToolPin, pinSet, safeToolName, verifyPin } from './pin';
 import {
@@ -111,7 +111,7 @@ function malformedList(): ToolListFilterResult {
   return Object.freeze({
     result: Object.freeze({ tools: Object.freeze([]) }),
     kept: Object.freeze([]),
-    removed: Object.freeze([Object.freeze({ index: -1, reasonCode: 'TOOL_DEFINITION_MALFORMED' as ToolReasonCode })]),
+    removed: Object.freeze([Object.freeze({ index: -1, reasonCode: 'TOOL_DEFINITION_MALFORMED' as ReasonCode })]),
     warnings: Object.freeze([]),
   });
 }
@@ -139,7 +139,7 @@ export function filterToolList(listResult: unknown, options: ToolListFilterOptio
 
     const entries = (listResult.tools as unknown[]).map((def, i) => toEntry(def, i, options.server));
     const removed = new Map<number, RemovedTool>();
-    const remove = (e: Entry, reasonCode: ToolReasonCode, extra: Partial<RemovedTool> = {}): void => {
+    const remove = (e: Entry, reasonCode: ReasonCode, extra: Partial<RemovedTool> = {}): void => {
       if (!removed.has(e.index)) removed.set(e.index, Object.freeze({ index: e.index, name: safeToolName(e.original), reasonCode, ...extra }));
     };
 

@@ -21,7 +21,7 @@ import {
   parseToolPolicyDocument,
   toolPolicyProblems,
 } from '../../../lambda/tool-interceptor/cedar';
-import { TOOL_REASON_CODES } from '../../../lambda/tool-interceptor/reason-codes';
+import { isReasonCode } from '../../../lambda/shared/reason-codes';
 import { RegisteredTool, RiskClass, ToolCapability } from '../../../lambda/tool-interceptor/registry';
 import { createTestIssuer } from '../shared/jwt-helper';
 
@@ -340,9 +340,11 @@ describe('policy validation and loading', () => {
     expect(() => parseToolPolicyDocument('[]')).toThrow(ConfigurationError);
   });
 
-  test('the schema is Cedar schema text in the CdkAiDefense namespace, and the new reason codes are listed', () => {
+  test('the schema is Cedar schema text in the CdkAiDefense namespace, and the tool reason codes are in the shared catalogue', () => {
     expect(TOOL_POLICY_SCHEMA).toContain('namespace CdkAiDefense');
-    expect(TOOL_REASON_CODES).toEqual(expect.arrayContaining(['TOOL_UNKNOWN', 'TOOL_POLICY_DENIED', 'TOOL_POLICY_ERROR', 'TOOL_PIN_MISMATCH']));
+    for (const code of ['TOOL_UNKNOWN', 'TOOL_POLICY_DENIED', 'TOOL_POLICY_ERROR', 'TOOL_ARGUMENTS_INVALID', 'TOOL_DEFINITION_REJECTED', 'TOOL_DEFINITION_MALFORMED', 'TOOL_PIN_MISMATCH', 'TOOL_UNPINNED', 'TOOL_NAME_COLLISION']) {
+      expect(isReasonCode(code)).toBe(true);
+    }
   });
 });
 
