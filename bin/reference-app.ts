@@ -10,6 +10,7 @@
  */
 import { App, Stack, StackProps, Validations } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, ServerlessChecks } from 'cdk-nag';
@@ -34,6 +35,7 @@ import {
   MemoryBroker,
   MetadataContract,
   MetadataField,
+  PinnedCallerIdentity,
   PrivateAiNetwork,
   RetrievalFilterPolicy,
   SecureKnowledgeBase,
@@ -106,10 +108,13 @@ export class ReferenceArchitectureStack extends Stack {
 
     // Who is calling: the users the front door signs in. The app forwards their access token; every handler
     // verifies it again, and identity never comes from a prompt, a tool argument or a header the caller sets.
+    // Handlers verify tokens inside the isolated network, where the issuer's keys cannot be fetched: the keys are
+    // pinned at deploy time, and an alarm says when the issuer's published keys drift from the pinned ones.
+    const alarmActions = [new cloudwatchActions.SnsAction(this.audit.alarmTopic!)];
     this.callerIdentity = CallerIdentity.cognito({
       userPool: this.frontDoor.userPool!,
       clients: [this.frontDoor.userPoolClient!],
-    });
+    }).withPinnedKeys(this, { alarmActions });
 
     // Memory: namespaces derived from the verified identity; one actor's namespace is never a prefix of another's.
     this.memory = new IsolatedMemory(this, 'Memory');
@@ -158,6 +163,7 @@ export class ReferenceArchitectureStack extends Stack {
     // caller again, authorizes each call with Cedar, injects the verified identity, screens tool results with the
     // guardrail, scans and pins the tool list, and sends high-risk calls to a human.
     this.approvals = new ApprovalWorkflow(this, 'Approvals', { vpc: this.network.vpc, webAcl: this.frontDoor.webAcl });
+    (this.approvals.approverIdentity as PinnedCallerIdentity).pin.driftAlarm.addAlarmAction(...alarmActions);
     this.gateway = new GuardedGateway(this, 'Gateway', {
       identity: this.callerIdentity,
       guardrail: this.guardrail,

@@ -8,3 +8,4 @@ export * from './memory';
 export * from './knowledge';
 export * from './analysis';
 export * from './agents';
+export * from './common/jwks-pin';

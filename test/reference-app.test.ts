@@ -76,6 +76,16 @@ describe('reference app', () => {
     expect(targets.sort()).toEqual(['knowledge', 'memory']);
   });
 
+  test('every handler that verifies tokens inside the isolated network carries pinned keys (no JWKS fetch needed)', () => {
+    const functions = Object.values(template.findResources('AWS::Lambda::Function')) as any[];
+    const verifying = functions.filter((f) => f.Properties.Environment?.Variables?.CAD_IDENTITY_CONFIG !== undefined);
+    expect(verifying.length).toBeGreaterThanOrEqual(5);
+    for (const f of verifying) {
+      expect(f.Properties.VpcConfig).toBeDefined();
+      expect(JSON.stringify(f.Properties.Environment.Variables.CAD_IDENTITY_CONFIG)).toContain('jwks');
+    }
+  });
+
   test('matches the snapshot (asset hashes stripped)', () => {
     expect(template.toJSON()).toMatchSnapshot();
   });

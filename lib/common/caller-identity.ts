@@ -3,6 +3,7 @@ import * as cognito from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
 import { IDENTITY_ENV_VAR } from '../../lambda/shared/identity-env';
 import { throwIfInvalid, validatePattern } from '../private/validation';
+import { JwksPin, JwksPinOptions } from './jwks-pin';
 
 /** Which Cognito token the library accepts as proof of the caller. */
 export enum CognitoTokenUse {
@@ -114,8 +115,92 @@ export abstract class CallerIdentity {
     return { [IDENTITY_ENV_VAR]: Stack.of(scope).toJsonString(this._config()) };
   }
 
+  /**
+   * This identity with the issuer's public keys pinned at deploy time: handlers verify tokens with the pinned keys
+   * only and never fetch them, so verification works in isolated subnets (no internet path; Cognito's PrivateLink
+   * endpoint does not serve user pools with a domain). A {@link JwksPin} is created once per stack and issuer (in the
+   * stack of `scope` now, and in the stack of each function that takes `environment()`); its drift alarm fires when
+   * the issuer's keys change, and a deployment with a new `repin` value pins the new keys.
+   *
+   * @param scope any construct in the stack that holds the pin
+   */
+  public withPinnedKeys(scope: Construct, options: JwksPinOptions = {}): PinnedCallerIdentity {
+    return new PinnedCallerIdentity(this, scope, options);
+  }
+
+  /**
+   * The identity configuration handlers read (the JSON of `environment()`), without pinned keys.
+   * @internal
+   */
+  public abstract _config(): { [key: string]: unknown };
+
+  /**
+   * Where the issuer's keys are fetched from when they are pinned.
+   * @internal
+   */
+  public abstract _jwksSource(): { issuer: string; jwksUri?: string };
+}
+
+/**
+ * A {@link CallerIdentity} whose handlers verify tokens with keys pinned at deploy time (see
+ * `CallerIdentity.withPinnedKeys`). Its `environment()` carries the pinned key set (`jwks`) beside the rest of the
+ * configuration, and its pins (one per stack) raise the drift alarm.
+ */
+export class PinnedCallerIdentity extends CallerIdentity {
+  public readonly issuer: string;
+  public readonly allowedClients: string[] | undefined;
+  public readonly allowedAudiences: string[] | undefined;
+  public readonly requiredScopes: string[];
+  /** The pin in the stack of the scope given to `withPinnedKeys` (its `driftAlarm` is the one to route). */
+  public readonly pin: JwksPin;
+
   /** @internal */
-  protected abstract _config(): { [key: string]: unknown };
+  constructor(
+    private readonly unpinned: CallerIdentity,
+    scope: Construct,
+    private readonly options: JwksPinOptions,
+  ) {
+    super();
+    this.issuer = unpinned.issuer;
+    this.allowedClients = unpinned.allowedClients;
+    this.allowedAudiences = unpinned.allowedAudiences;
+    this.requiredScopes = unpinned.requiredScopes;
+    this.pin = this.pinFor(scope);
+  }
+
+  /** The pin in the stack of `scope`, created on first use (each stack that runs handlers gets its own). */
+  public pinFor(scope: Construct): JwksPin {
+    return JwksPin.getOrCreate(scope, { ...this.options, ...this._jwksSource() });
+  }
+
+  /**
+   * The handler environment: the identity configuration with `jwks`, the pinned key set, embedded as JSON (it is
+   * resolved at deploy time, so the value is an `Fn::Join` over the pin's attribute).
+   */
+  public environment(scope: Construct): { [key: string]: string } {
+    const stack = Stack.of(scope);
+    const pin = this.pinFor(scope);
+    const config = this._config();
+    const members = Object.keys(config).map((k) => `${JSON.stringify(k)}:${stack.toJsonString(config[k])}`);
+    // The key set is JSON already: it goes in raw, not as a quoted string (CloudFormation cannot escape it).
+    return { [IDENTITY_ENV_VAR]: `{${[...members, `"jwks":${pin.jwksJson}`].join(',')}}` };
+  }
+
+  /** Already pinned: the same identity when the options are the same, an error otherwise. */
+  public withPinnedKeys(scope: Construct, options: JwksPinOptions = {}): PinnedCallerIdentity {
+    JwksPin.getOrCreate(scope, { ...options, ...this._jwksSource() });
+    return this;
+  }
+
+  /** @internal */
+  public _config(): { [key: string]: unknown } {
+    return this.unpinned._config();
+  }
+
+  /** @internal */
+  public _jwksSource(): { issuer: string; jwksUri?: string } {
+    return this.unpinned._jwksSource();
+  }
 }
 
 function validateSkew(value: number | undefined): string[] {
@@ -140,7 +225,8 @@ class CognitoCallerIdentity extends CallerIdentity {
     this.requiredScopes = [...(options.requiredScopes ?? [])];
   }
 
-  protected _config(): { [key: string]: unknown } {
+  /** @internal */
+  public _config(): { [key: string]: unknown } {
     return {
       issuer: this.issuer,
       clientId: this.allowedClients,
@@ -149,6 +235,12 @@ class CognitoCallerIdentity extends CallerIdentity {
       ...(this.requiredScopes.length > 0 ? { requiredScopes: this.requiredScopes } : {}),
       ...(this.options.clockSkewSeconds !== undefined ? { clockSkewSeconds: this.options.clockSkewSeconds } : {}),
     };
+  }
+
+  /** @internal */
+  public _jwksSource(): { issuer: string; jwksUri?: string } {
+    // A user pool's keys are always at this address (the verifier insists on it too).
+    return { issuer: this.issuer, jwksUri: `${this.issuer}/.well-known/jwks.json` };
   }
 }
 
@@ -175,7 +267,8 @@ class OidcCallerIdentity extends CallerIdentity {
     this.requiredScopes = [...(options.requiredScopes ?? [])];
   }
 
-  protected _config(): { [key: string]: unknown } {
+  /** @internal */
+  public _config(): { [key: string]: unknown } {
     return {
       issuer: this.issuer,
       ...(this.options.jwksUri ? { jwksUri: this.options.jwksUri } : {}),
@@ -185,5 +278,11 @@ class OidcCallerIdentity extends CallerIdentity {
       ...(this.requiredScopes.length > 0 ? { requiredScopes: this.requiredScopes } : {}),
       ...(this.options.clockSkewSeconds !== undefined ? { clockSkewSeconds: this.options.clockSkewSeconds } : {}),
     };
+  }
+
+  /** @internal */
+  public _jwksSource(): { issuer: string; jwksUri?: string } {
+    // Without a configured jwksUri the pin reads jwks_uri from the discovery document.
+    return { issuer: this.issuer, ...(this.options.jwksUri ? { jwksUri: this.options.jwksUri } : {}) };
   }
 }

@@ -427,7 +427,8 @@ export class GuardedGateway extends Construct implements ITrifectaSubject {
       const pool = this.defaultUserPool();
       this.userPool = pool.userPool;
       this.userPoolClient = pool.client;
-      this.identity = CallerIdentity.cognito({ userPool: pool.userPool, clients: [pool.client] });
+      // The interceptor verifies tokens inside the VPC, where the pool's keys cannot be fetched: pin them at deploy.
+      this.identity = CallerIdentity.cognito({ userPool: pool.userPool, clients: [pool.client] }).withPinnedKeys(this);
     }
     this.guardrail = props.guardrail ?? new AiGuardrail(this, 'Guardrail');
     this.kmsKey =

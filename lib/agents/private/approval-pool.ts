@@ -52,5 +52,7 @@ export function createApproverPool(scope: Construct, approverGroup: string): App
     groupName: approverGroup,
     description: 'cdk-ai-defense: members may approve or reject high-risk tool calls and workflow steps',
   });
-  return { userPool, client, identity: CallerIdentity.cognito({ userPool, clients: [client], tokenUse: CognitoTokenUse.ID }) };
+  // The approver API verifies tokens inside the VPC, where the pool's keys cannot be fetched: pin them at deploy.
+  const identity = CallerIdentity.cognito({ userPool, clients: [client], tokenUse: CognitoTokenUse.ID }).withPinnedKeys(scope);
+  return { userPool, client, identity };
 }

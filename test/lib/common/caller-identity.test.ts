@@ -47,6 +47,21 @@ describe('CallerIdentity', () => {
     expect(identity.allowedAudiences).toEqual(['api://tools']);
   });
 
+  test('withPinnedKeys: the same configuration plus the pinned key set, embedded raw', () => {
+    const stack = testStack();
+    const unpinned = CallerIdentity.oidc({ issuer: 'https://login.example.com', audiences: ['api://tools'], jwksUri: 'https://login.example.com/keys' });
+    const pinned = unpinned.withPinnedKeys(stack);
+    const jwks = '{"keys":[{"e":"AQAB","kid":"k1","kty":"RSA","n":"' + 'A'.repeat(342) + '"}]}';
+    const raw = JSON.stringify(stack.resolve(pinned.environment(stack)[IDENTITY_ENV_VAR]));
+    const text = (stack.resolve(pinned.environment(stack)[IDENTITY_ENV_VAR]) as any)['Fn::Join'][1].map((p: any) => (typeof p === 'string' ? p : jwks)).join('');
+    expect(raw).toContain('"Fn::GetAtt"');
+    const parsed = JSON.parse(text);
+    expect(parsed).toEqual({ ...JSON.parse(stack.resolve(unpinned.environment(stack)[IDENTITY_ENV_VAR])), jwks: JSON.parse(jwks) });
+    expect(pinned.issuer).toBe(unpinned.issuer);
+    expect(pinned.allowedAudiences).toEqual(['api://tools']);
+    expect(pinned.discoveryUrl).toBe('https://login.example.com/.well-known/openid-configuration');
+  });
+
   test.each<[string, () => unknown, RegExp]>([
     ['an http issuer', () => CallerIdentity.oidc({ issuer: 'http://login.example.com', audiences: ['a'] }), /issuer is "http:\/\/login.example.com"; allowed: an https URL/],
     ['neither audience nor client', () => CallerIdentity.oidc({ issuer: 'https://login.example.com' }), /neither audiences nor clientIds/],
