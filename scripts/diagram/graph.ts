@@ -58,7 +58,7 @@ function referencedLogicalIds(value: unknown, out: Set<string>): void {
  */
 export function architectureDiagram(stack: Stack, areaOf: (c: IConstruct) => string | undefined): Diagram {
   // Stack-wide plumbing (custom-resource providers, the shared log key) would tie every node to every other.
-  const plumbing = (id: string) => id.startsWith('Custom::') || /^AWS[0-9a-f]{32}$/.test(id) || id === 'CdkAiDefenseLogKey' || id === 'CdkLogGroupLogsDeliveryPolicy';
+  const plumbing = (id: string) => id.startsWith('Custom::') || /^AWS[0-9a-f]{32}$/.test(id) || id === 'CdkAiDefenseLogKey' || id === 'CdkLogGroupLogsDeliveryPolicy' || id.startsWith('CdkAiDefenseJwksPin');
   const template = stack.resolve((stack as unknown as { _toCloudFormation(): unknown })._toCloudFormation()) as {
     Resources?: Record<string, { Properties?: unknown; DependsOn?: unknown }>;
   };
