@@ -257,7 +257,7 @@ export interface GuardedGatewayProps extends EnforcementFunctionOptions {
    */
   readonly kmsKey?: kms.IKey;
   /**
-   * A regional web ACL to associate with the gateway (AWS WAF for AgentCore Gateway). Opt-in: see README-gateway.md
+   * A regional web ACL to associate with the gateway (AWS WAF for AgentCore Gateway). Opt-in: see lib/tools/README.md (GuardedGateway)
    * for what is unconfirmed about the association and its failure mode.
    * @default - no web ACL
    */
