@@ -5,17 +5,10 @@
 import { build } from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const [outArg, ...only] = process.argv.slice(2);
-const outRoot = resolve(root, outArg ?? 'dist/handlers');
 const lambdaDir = join(root, 'lambda');
-
-const handlers = readdirSync(lambdaDir)
-  .filter((name) => name !== 'shared' && existsSync(join(lambdaDir, name, 'index.ts')))
-  .filter((name) => only.length === 0 || only.includes(name))
-  .sort();
 
 // ESM output has no require, __filename or __dirname; some bundled CommonJS modules (and wasm loaders) need them.
 const banner = [
@@ -27,14 +20,17 @@ const banner = [
   'const __dirname = __cadDirname(__filename);',
 ].join('\n');
 
-const results = [];
-for (const name of handlers) {
-  const outdir = join(outRoot, name);
+/**
+ * Bundles one entry into `outdir/index.mjs` with the handlers' settings, and copies next to it every .wasm file
+ * that sits in the folder of a bundled module (wasm loaders read their file from their own folder).
+ * @returns the bundle's size and the .wasm files copied
+ */
+export async function bundleEntry(entry, outdir) {
   rmSync(outdir, { recursive: true, force: true });
   mkdirSync(outdir, { recursive: true });
   const outfile = join(outdir, 'index.mjs');
   const result = await build({
-    entryPoints: [join(lambdaDir, name, 'index.ts')],
+    entryPoints: [entry],
     outfile,
     bundle: true,
     minify: true,
@@ -50,14 +46,28 @@ for (const name of handlers) {
   });
   const wasm = new Set();
   for (const input of Object.keys(result.metafile.inputs)) {
-    const dir = dirname(resolve(root, input));
+    const dir = dirname(resolve(process.cwd(), input));
     for (const file of readdirSync(dir)) if (file.endsWith('.wasm')) wasm.add(join(dir, file));
   }
   for (const file of wasm) copyFileSync(file, join(outdir, file.split('/').pop()));
-  results.push({ name, bytes: statSync(outfile).size, wasm: [...wasm].map((f) => f.split('/').pop()) });
+  return { bytes: statSync(outfile).size, wasm: [...wasm].map((f) => f.split('/').pop()) };
 }
 
-for (const r of results) {
-  console.log(`bundled ${r.name}: ${r.bytes} bytes${r.wasm.length ? ` + ${r.wasm.join(', ')}` : ''}`);
+async function main() {
+  const [outArg, ...only] = process.argv.slice(2);
+  const outRoot = resolve(root, outArg ?? 'dist/handlers');
+  const handlers = readdirSync(lambdaDir)
+    .filter((name) => name !== 'shared' && existsSync(join(lambdaDir, name, 'index.ts')))
+    .filter((name) => only.length === 0 || only.includes(name))
+    .sort();
+  const results = [];
+  for (const name of handlers) {
+    results.push({ name, ...(await bundleEntry(join(lambdaDir, name, 'index.ts'), join(outRoot, name))) });
+  }
+  for (const r of results) {
+    console.log(`bundled ${r.name}: ${r.bytes} bytes${r.wasm.length ? ` + ${r.wasm.join(', ')}` : ''}`);
+  }
+  if (handlers.length === 0) console.log('no handlers to bundle');
 }
-if (handlers.length === 0) console.log('no handlers to bundle');
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) await main();

@@ -66,6 +66,38 @@ describe('handler bundles', () => {
     expect(code.S3Key).toMatch(/^[a-f0-9]{64}\.zip$/);
   });
 
+  test('Cedar evaluates inside a bundle from a bare folder because its .wasm ships next to it, and fails without it', () => {
+    const dir = fs.mkdtempSync('/tmp/cad-cedar-');
+    const entry = path.join(dir, 'entry.ts');
+    fs.writeFileSync(
+      entry,
+      `import { createToolAuthorizer, DEFAULT_TOOL_POLICIES } from ${JSON.stringify(path.join(ROOT, 'lambda', 'tool-interceptor', 'cedar'))};
+export function run(): unknown {
+  const identity = { subject: 's', issuer: 'i', groups: ['g'], scopes: [], expiresAt: 1, claims: {} };
+  const tool = { name: 't', target: 'T', risk: 'LOW', capabilities: [], owner: 'o', allowedGroups: ['g'] };
+  return createToolAuthorizer(DEFAULT_TOOL_POLICIES).authorize({ identity, tool } as never);
+}`,
+    );
+    const out = path.join(dir, 'out');
+    // The handlers' own bundler (scripts/bundle-handlers.mjs), with its .wasm copy rule.
+    const bundler = `import { bundleEntry } from ${JSON.stringify(path.join(ROOT, 'scripts', 'bundle-handlers.mjs'))};
+console.log(JSON.stringify(await bundleEntry(${JSON.stringify(entry)}, ${JSON.stringify(out)})));`;
+    const bundled = spawnSync(process.execPath, ['--input-type=module', '-e', bundler], { cwd: ROOT, encoding: 'utf8' });
+    expect(bundled.status).toBe(0);
+    expect(JSON.parse(bundled.stdout).wasm).toEqual(['cedar_wasm_bg.wasm']);
+
+    const probe = `const m = await import(${JSON.stringify(`file://${path.join(out, 'index.mjs')}`)}); console.log(JSON.stringify(m.run()));`;
+    const run = () => spawnSync(process.execPath, ['--input-type=module', '-e', probe], { cwd: out, env: { PATH: process.env.PATH }, encoding: 'utf8' });
+    const withWasm = run();
+    expect(withWasm.stderr).toBe('');
+    expect(JSON.parse(withWasm.stdout)).toEqual({ outcome: 'ALLOW', reasonCode: 'ALLOWED', determiningPolicies: ['permit-low-medium-to-allowed-groups'] });
+
+    fs.rmSync(path.join(out, 'cedar_wasm_bg.wasm'));
+    const without = run();
+    expect(without.status).not.toBe(0);
+    expect(without.stderr).toMatch(/cedar_wasm_bg\.wasm/);
+  }, 60_000);
+
   test('fails with the build command when a bundle is missing', () => {
     expect(() => realHandlerCode.handlerCode('no-such-handler')).toThrow(/Run "npm run build"/);
   });

@@ -3,7 +3,6 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as cedarWasm from '@cedar-policy/cedar-wasm/nodejs';
-import { build } from 'esbuild';
 import { canonicalHash } from '../../../lambda/shared/canonical-json';
 import { ConfigurationError } from '../../../lambda/shared/errors';
 import { VerifiedIdentity, createTokenVerifier } from '../../../lambda/shared/identity';
@@ -346,63 +345,4 @@ describe('policy validation and loading', () => {
       expect(isReasonCode(code)).toBe(true);
     }
   });
-});
-
-describe('bundling', () => {
-  test('an esbuild ESM bundle of the authorizer runs from a bare folder once cedar_wasm_bg.wasm is next to it, and not without', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cad-cedar-'));
-    const entry = path.join(dir, 'entry.ts');
-    fs.writeFileSync(
-      entry,
-      `import { createToolAuthorizer, DEFAULT_TOOL_POLICIES } from ${JSON.stringify(path.join(ROOT, 'lambda', 'tool-interceptor', 'cedar'))};
-export function run(): unknown {
-  const a = createToolAuthorizer(DEFAULT_TOOL_POLICIES);
-  const identity = { subject: 's', issuer: 'i', groups: ['g'], scopes: [], expiresAt: 1, claims: {} };
-  const tool = { name: 't', target: 'T', risk: 'LOW', capabilities: [], owner: 'o', allowedGroups: ['g'] };
-  return a.authorize({ identity, tool } as never);
-}`,
-    );
-    const out = path.join(dir, 'out');
-    // The options of scripts/bundle-handlers.mjs.
-    const banner = [
-      "import { createRequire as __cadCreateRequire } from 'node:module';",
-      "import { fileURLToPath as __cadFileURLToPath } from 'node:url';",
-      "import { dirname as __cadDirname } from 'node:path';",
-      'const require = __cadCreateRequire(import.meta.url);',
-      'const __filename = __cadFileURLToPath(import.meta.url);',
-      'const __dirname = __cadDirname(__filename);',
-    ].join('\n');
-    const result = await build({
-      entryPoints: [entry],
-      outfile: path.join(out, 'index.mjs'),
-      bundle: true,
-      minify: true,
-      format: 'esm',
-      platform: 'node',
-      target: 'node22',
-      mainFields: ['module', 'main'],
-      banner: { js: banner },
-      metafile: true,
-      logLevel: 'silent',
-    });
-    const probe = `const m = await import(${JSON.stringify(`file://${path.join(out, 'index.mjs')}`)}); console.log(JSON.stringify(m.run()));`;
-    const runProbe = () => spawnSync(process.execPath, ['--input-type=module', '-e', probe], { cwd: out, env: { PATH: process.env.PATH }, encoding: 'utf8' });
-
-    const without = runProbe();
-    expect(without.status).not.toBe(0);
-    expect(without.stderr).toMatch(/cedar_wasm_bg\.wasm/);
-
-    // The rule of scripts/bundle-handlers.mjs: copy every .wasm found in the folder of a bundled input.
-    const wasm = new Set<string>();
-    for (const input of Object.keys(result.metafile.inputs)) {
-      const from = path.dirname(path.resolve(process.cwd(), input));
-      for (const f of fs.readdirSync(from)) if (f.endsWith('.wasm')) wasm.add(path.join(from, f));
-    }
-    expect([...wasm].map((f) => path.basename(f))).toEqual(['cedar_wasm_bg.wasm']);
-    for (const f of wasm) fs.copyFileSync(f, path.join(out, path.basename(f)));
-
-    const withWasm = runProbe();
-    expect(withWasm.stderr).toBe('');
-    expect(JSON.parse(withWasm.stdout)).toEqual({ outcome: 'ALLOW', reasonCode: 'ALLOWED', determiningPolicies: ['permit-low-medium-to-allowed-groups'] });
-  }, 60_000);
 });
