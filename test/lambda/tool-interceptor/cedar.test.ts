@@ -1,7 +1,3 @@
-import { spawnSync } from 'child_process';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
 import * as cedarWasm from '@cedar-policy/cedar-wasm/nodejs';
 import { canonicalHash } from '../../../lambda/shared/canonical-json';
 import { ConfigurationError } from '../../../lambda/shared/errors';
@@ -24,7 +20,6 @@ import { isReasonCode } from '../../../lambda/shared/reason-codes';
 import { RegisteredTool, RiskClass, ToolCapability } from '../../../lambda/tool-interceptor/registry';
 import { createTestIssuer } from '../shared/jwt-helper';
 
-const ROOT = path.resolve(__dirname, '..', '..', '..');
 
 function identity(overrides: Partial<VerifiedIdentity> = {}): VerifiedIdentity {
   return Object.freeze({
