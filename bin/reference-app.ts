@@ -38,8 +38,10 @@ import {
   PinnedCallerIdentity,
   PrivateAiNetwork,
   RetrievalFilterPolicy,
+  SecurityOperationsWorkflow,
   SecureKnowledgeBase,
   StaticCondition,
+  WorkflowIdentity,
 } from '../lib';
 
 export interface ReferenceArchitectureProps extends StackProps {
@@ -65,6 +67,7 @@ export class ReferenceArchitectureStack extends Stack {
   public readonly approvals: ApprovalWorkflow;
   public readonly gateway: GuardedGateway;
   public readonly agent: AgentLoop;
+  public readonly securityOperations: SecurityOperationsWorkflow;
 
   constructor(scope: Construct, id: string, props: ReferenceArchitectureProps) {
     super(scope, id, props);
@@ -73,7 +76,17 @@ export class ReferenceArchitectureStack extends Stack {
     // the public subnets hold nothing but the load balancer.
     this.network = new PrivateAiNetwork(this, 'Network', {
       publicLoadBalancerSubnets: true,
-      additionalEndpoints: [ec2.InterfaceVpcEndpointAwsService.S3_VECTORS],
+      // Beyond the defaults: what the reference app's handlers call from the isolated subnets (S3 Vectors for the
+      // knowledge base, DynamoDB for approvals and session taint, SNS for approval notices, Step Functions for
+      // approval task tokens, Lambda for local tools, WAF for the approved remediation).
+      additionalEndpoints: [
+        ec2.InterfaceVpcEndpointAwsService.S3_VECTORS,
+        ec2.InterfaceVpcEndpointAwsService.DYNAMODB,
+        ec2.InterfaceVpcEndpointAwsService.SNS,
+        ec2.InterfaceVpcEndpointAwsService.STEP_FUNCTIONS,
+        ec2.InterfaceVpcEndpointAwsService.LAMBDA,
+        ec2.InterfaceVpcEndpointAwsService.WAFV2,
+      ],
     });
 
     // The application (or agent runtime) registers its tasks in this group; the front door authenticates every user first.
@@ -198,6 +211,22 @@ export class ReferenceArchitectureStack extends Stack {
       vpc: this.network.vpc,
     });
     this.audit.watchDecisionLogs(this.agent.decisionLogGroup);
+
+    // Phase 4, automated: a security alert runs a deterministic graph of three small agents under the workflow's own
+    // identity (no user token in Step Functions); blocking an address needs a human approval of exactly that address.
+    const socIdentity = new WorkflowIdentity(this, 'SocIdentity', {
+      userPool: this.frontDoor.userPool!,
+      userPoolDomain: this.frontDoor.userPoolDomain!,
+      keyPin: { alarmActions },
+    });
+    this.securityOperations = new SecurityOperationsWorkflow(this, 'SecurityOperations', {
+      identity: socIdentity,
+      model: AgentModel.foundationModel('amazon.nova-pro-v1:0'),
+      guardrail: this.guardrail,
+      approvals: this.approvals,
+      vpc: this.network.vpc,
+    });
+    for (const logGroup of this.securityOperations.decisionLogGroups) this.audit.watchDecisionLogs(logGroup);
   }
 }
 

@@ -86,6 +86,12 @@ describe('reference app', () => {
     }
   });
 
+  test('stays within CloudFormation limits for one stack (500 resources, 1 MB template)', () => {
+    const json = template.toJSON();
+    expect(Object.keys(json.Resources).length).toBeLessThan(500);
+    expect(JSON.stringify(json).length).toBeLessThan(1_000_000);
+  });
+
   test('matches the snapshot (asset hashes stripped)', () => {
     expect(template.toJSON()).toMatchSnapshot();
   });

@@ -1,7 +1,7 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
 import { CallerIdentity, CognitoTokenUse } from '../../common/caller-identity';
+import { createSecureUserPool } from '../../private/secure-user-pool';
 
 /** The approvers' user pool created by `ApprovalWorkflow` when none is given. */
 export interface ApproverPool {
@@ -17,36 +17,7 @@ export interface ApproverPool {
  * Approvers present their ID token: API Gateway's Cognito authorizer accepts ID tokens without OAuth scopes.
  */
 export function createApproverPool(scope: Construct, approverGroup: string): ApproverPool {
-  const userPool = new cognito.UserPool(scope, 'UserPool', {
-    selfSignUpEnabled: false,
-    signInAliases: { email: true },
-    mfa: cognito.Mfa.REQUIRED,
-    // TOTP only: SMS codes can be intercepted (SIM swap) and need an SNS role.
-    mfaSecondFactor: { otp: true, sms: false },
-    passwordPolicy: {
-      minLength: 14,
-      requireLowercase: true,
-      requireUppercase: true,
-      requireDigits: true,
-      requireSymbols: true,
-      tempPasswordValidity: Duration.days(3),
-    },
-    accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
-    featurePlan: cognito.FeaturePlan.PLUS,
-    standardThreatProtectionMode: cognito.StandardThreatProtectionMode.FULL_FUNCTION,
-    deletionProtection: true,
-    removalPolicy: RemovalPolicy.RETAIN,
-  });
-  const client = userPool.addClient('ApproverClient', {
-    generateSecret: false,
-    authFlows: { userSrp: true },
-    disableOAuth: true,
-    preventUserExistenceErrors: true,
-    accessTokenValidity: Duration.hours(1),
-    idTokenValidity: Duration.hours(1),
-    refreshTokenValidity: Duration.hours(12),
-    enableTokenRevocation: true,
-  });
+  const { userPool, client } = createSecureUserPool(scope, 'UserPool', { clientConstructId: 'ApproverClient' });
   new cognito.CfnUserPoolGroup(scope, 'ApproverGroup', {
     userPoolId: userPool.userPoolId,
     groupName: approverGroup,
