@@ -92,6 +92,11 @@ export const ReasonCatalogue = {
   CONTEXT_OVERFLOW: 'The conversation no longer fits the model context after deterministic trimming.',
   MODEL_OUTPUT_INCOMPLETE: 'The model stopped before finishing its answer (maximum output tokens).',
   HOOK_DENIED: 'A customer hook denied the step without a more precise reason code.',
+
+  // Security-operations tools
+  IP_NOT_PUBLIC: 'The address is private, loopback, link-local, multicast, documentation or otherwise special-purpose; it is never blocked.',
+  IP_PROTECTED: "The address lies in a range the deployer protected from blocking (the organisation's own egress, partners).",
+  BLOCKLIST_FULL: 'The IP set holds the most addresses WAF allows; nothing was added.',
 } as const;
 
 /** A reason code from the catalogue. */

@@ -1,9 +1,20 @@
 /**
  * soc-tools handler: the local tools as the agent loop calls them, the remediation tasks as Step Functions calls
  * them, with DynamoDB mocked (aws-sdk-client-mock) and the WAF IP set API faked, and the five fault kinds injected
- * at every AWS call site.
+ * at every AWS call site; then the remediation through the real WAFv2 adapter with WAFv2 mocked (aws-sdk-client-mock):
+ * the five fault kinds and lock conflicts at GetIPSet and UpdateIPSet, and a successful block.
  */
 import { DynamoDBClient, GetItemCommand, GetItemCommandInput, InternalServerError, PutItemCommand, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
+import {
+  GetIPSetCommand,
+  GetIPSetCommandInput,
+  UpdateIPSetCommand,
+  UpdateIPSetCommandInput,
+  WAFInternalErrorException,
+  WAFOptimisticLockException,
+  WAFV2Client,
+  WAFV2ServiceException,
+} from '@aws-sdk/client-wafv2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ApprovalKind, ApprovalRecord, ApprovalStatus } from '../../../lambda/approval/decide';
 import { approvalHash, taskApprovalId } from '../../../lambda/approval/hash';
@@ -11,8 +22,12 @@ import { ApprovalStore, recordToItem } from '../../../lambda/approval/store';
 import { IpSetApi, UNAVAILABLE_IP_SET_API } from '../../../lambda/soc-tools/clients';
 import { SocEnv, SocToolsSettings, socSettingsFromEnv } from '../../../lambda/soc-tools/config';
 import { SocTaskError, createHandler, handler as envHandler } from '../../../lambda/soc-tools/index';
+import { SOC_REASON_CODES } from '../../../lambda/soc-tools/reason-codes';
+import { wafv2IpSetApi } from '../../../lambda/soc-tools/wafv2';
+import { ReasonCatalogue } from '../../../lambda/shared/reason-codes';
 
 const ddb = mockClient(DynamoDBClient);
+const waf = mockClient(WAFV2Client);
 const NOW = 1_760_000_000_000;
 const PRINCIPAL = 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_abc|wfclient';
 const CALLER = { issuer: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_abc', subject: 'wfclient', groups: [], scopes: ['wf/invoke'], clientId: 'wfclient' };
@@ -127,6 +142,7 @@ beforeEach(() => {
     return true;
   });
   ddb.reset();
+  waf.reset();
   ipSets = new FakeIpSets();
 });
 afterEach(() => jest.restoreAllMocks());
@@ -202,6 +218,19 @@ describe('remediation tasks', () => {
     expect(await build()({ task: 'prepare_block_ip', ip: '192.168.1.1', alertId: 'alert-1' })).toEqual({ blockable: false, reasonCode: 'IP_NOT_PUBLIC' });
     expect(await build()({ task: 'prepare_block_ip', ip: '45.33.32.156', alertId: 'alert-1' })).toEqual({ blockable: false, reasonCode: 'IP_PROTECTED' });
     expect(await build()({ task: 'prepare_block_ip', ip: '1.2.3', alertId: 'alert-1' })).toEqual({ blockable: false, reasonCode: 'TOOL_ARGUMENTS_INVALID' });
+    // Each decision line carries the exact catalogued code.
+    expect(decisions().map((l) => [l.outcome, l.reasonCode])).toEqual([
+      ['ALLOW', 'ALLOWED'],
+      ['DENY', 'IP_NOT_PUBLIC'],
+      ['DENY', 'IP_PROTECTED'],
+      ['DENY', 'TOOL_ARGUMENTS_INVALID'],
+    ]);
+    expect(decisions().every((l) => !('socReason' in (l.fields ?? {})))).toBe(true);
+  });
+
+  test('the codes only these tools emit are in the shared catalogue', () => {
+    expect([...SOC_REASON_CODES]).toEqual(['IP_NOT_PUBLIC', 'IP_PROTECTED', 'BLOCKLIST_FULL']);
+    for (const code of SOC_REASON_CODES) expect(ReasonCatalogue[code].length).toBeGreaterThan(20);
   });
 
   test('block_ip adds exactly the approved address with the lock token, once', async () => {
@@ -253,16 +282,22 @@ describe('remediation tasks', () => {
     expect(err.name).toBe('RemediationDenied');
     expect(err.message).toBe(code);
     expect(ipSets.calls.filter((c) => c.startsWith('update'))).toEqual([]);
+    // The decision line carries the exact catalogued code (no stand-in code, no side field).
+    expect(decisions()).toEqual([expect.objectContaining({ control: 'soc-tools', outcome: 'DENY', reasonCode: code })]);
+    expect(decisions()[0].fields ?? {}).not.toHaveProperty('socReason');
   });
 
   test('a full IP set is never grown', async () => {
     serveApproval(approvedRecord());
     ipSets.sets.get(IPV4.id)!.addresses = Array.from({ length: 10_000 }, (_v, i) => `9.9.${i >> 8}.${i & 255}/32`);
     const err = await rejection(build()(blockTask()));
+    expect(err.name).toBe('RemediationDenied');
     expect(err.message).toBe('BLOCKLIST_FULL');
+    expect(ipSets.calls.filter((c) => c.startsWith('update'))).toEqual([]);
+    expect(decisions()).toEqual([expect.objectContaining({ outcome: 'DENY', reasonCode: 'BLOCKLIST_FULL' })]);
   });
 
-  test('without the WAFv2 client in the bundle the remediation fails closed (MISCONFIGURED)', async () => {
+  test('an unavailable IP set API fails the remediation closed (MISCONFIGURED)', async () => {
     serveApproval(approvedRecord());
     const dynamodb = client();
     const h = createHandler(SETTINGS, { dynamodb, ipSets: UNAVAILABLE_IP_SET_API, approvals: new ApprovalStore(dynamodb, 'approvals'), now: () => NOW });
@@ -351,6 +386,146 @@ describe('the remediation fails (and never blocks) on the five fault kinds', () 
     expect(err.name).toBe(['UPSTREAM_THROTTLED', 'UPSTREAM_UNAVAILABLE', 'UPSTREAM_TIMEOUT'].includes(code) ? 'RemediationRetryable' : 'RemediationDenied');
     if (site !== 'UpdateIPSet') expect(ipSets.calls.filter((c) => c.startsWith('update'))).toEqual([]);
     expect(ipSets.sets.get(IPV4.id)!.addresses).toEqual(['9.9.9.9/32']);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// The remediation through the real WAFv2 adapter (WAFv2 mocked with aws-sdk-client-mock)
+// ---------------------------------------------------------------------------------------------------------------
+
+describe('the remediation through the WAFv2 adapter', () => {
+  const DESCRIPTION = 'cdk-ai-defense security operations - IPV4 addresses blocked after a human approval';
+  /** The IPv4 set as WAF holds it, with optimistic locking. */
+  let wafSet: { addresses: string[]; lock: number };
+  /** Another writer changing the set between our read and our update, on the given update attempts. */
+  let concurrentWriteOn: Set<number>;
+  let updates: number;
+
+  type WafFault = Fault | 'lockConflict';
+  const lockToken = () => `0f1e2d3c-0000-4000-8000-${String(wafSet.lock).padStart(12, '0')}`;
+  const sdkError = (name: string, fault: 'client' | 'server', status: number) =>
+    new WAFV2ServiceException({ name, $fault: fault, message: name, $metadata: { httpStatusCode: status, requestId: 'req-1', attempts: 3 } });
+  /** What a WAFv2 client rejects with for each fault kind (after its own retries). */
+  const wafError = (fault: Exclude<Fault, 'timeout' | 'malformed'>): Error => {
+    switch (fault) {
+      case 'throttle':
+        return sdkError('ThrottlingException', 'client', 400);
+      case 'server':
+        return new WAFInternalErrorException({ message: 'internal', $metadata: { httpStatusCode: 500, requestId: 'req-1', attempts: 3 } });
+      case 'accessDenied':
+        return sdkError('AccessDeniedException', 'client', 400);
+    }
+  };
+  const lockConflict = () => new WAFOptimisticLockException({ message: 'lock token stale', $metadata: { httpStatusCode: 400, requestId: 'req-1' } });
+
+  function serveWaf(faults: { get?: WafFault; update?: WafFault } = {}): void {
+    waf.on(GetIPSetCommand).callsFake((input: GetIPSetCommandInput) => {
+      if (input.Id !== IPV4.id || input.Name !== IPV4.name || input.Scope !== 'REGIONAL') throw sdkError('WAFNonexistentItemException', 'client', 400);
+      switch (faults.get) {
+        case 'timeout':
+          return hang();
+        case 'malformed':
+          return { IPSet: { Name: IPV4.name, Id: IPV4.id, Addresses: [...wafSet.addresses] } };
+        case undefined:
+        case 'lockConflict':
+          return { IPSet: { Name: IPV4.name, Id: IPV4.id, ARN: 'arn:aws:wafv2:us-east-1:123456789012:regional/ipset/x/y', IPAddressVersion: 'IPV4', Description: DESCRIPTION, Addresses: [...wafSet.addresses] }, LockToken: lockToken() };
+        default:
+          throw wafError(faults.get);
+      }
+    });
+    waf.on(UpdateIPSetCommand).callsFake((input: UpdateIPSetCommandInput) => {
+      updates++;
+      if (faults.update === 'lockConflict' || concurrentWriteOn.has(updates)) {
+        // Another writer got there first: its change lands, ours is refused.
+        wafSet = { addresses: [...wafSet.addresses, `7.7.7.${updates}/32`], lock: wafSet.lock + 1 };
+      }
+      switch (faults.update) {
+        case 'timeout':
+          return hang();
+        case 'malformed':
+          return {};
+        case undefined:
+        case 'lockConflict':
+          break;
+        default:
+          throw wafError(faults.update);
+      }
+      if (input.LockToken !== lockToken()) throw lockConflict();
+      wafSet = { addresses: [...input.Addresses!], lock: wafSet.lock + 1 };
+      return { NextLockToken: lockToken() };
+    });
+  }
+
+  const wafHandler = () => {
+    const dynamodb = client();
+    const wafv2 = new WAFV2Client({ region: 'us-east-1', credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' } });
+    return createHandler(SETTINGS, { dynamodb, ipSets: wafv2IpSetApi(wafv2), approvals: new ApprovalStore(dynamodb, 'approvals'), now: () => NOW });
+  };
+  const sendOptions = (call: { args: unknown[] }) => call.args[1] as { abortSignal?: AbortSignal } | undefined;
+
+  beforeEach(() => {
+    wafSet = { addresses: ['9.9.9.9/32'], lock: 1 };
+    concurrentWriteOn = new Set();
+    updates = 0;
+    serveApproval(approvedRecord());
+  });
+
+  test('a successful block: GetIPSet, then UpdateIPSet with the read lock token, the added address and the kept description', async () => {
+    serveWaf();
+    expect(await wafHandler()(blockTask())).toEqual({ remediation: 'BLOCKED', ip: '185.220.101.4', cidr: '185.220.101.4/32', ipSet: 'IPV4', alreadyBlocked: false });
+    expect(waf).toHaveReceivedCommandTimes(GetIPSetCommand, 1);
+    expect(waf).toHaveReceivedCommandWith(GetIPSetCommand, { Name: IPV4.name, Id: IPV4.id, Scope: 'REGIONAL' });
+    expect(waf).toHaveReceivedCommandTimes(UpdateIPSetCommand, 1);
+    expect(waf.commandCalls(UpdateIPSetCommand)[0].args[0].input).toEqual({
+      Name: IPV4.name,
+      Id: IPV4.id,
+      Scope: 'REGIONAL',
+      Addresses: ['9.9.9.9/32', '185.220.101.4/32'],
+      LockToken: '0f1e2d3c-0000-4000-8000-000000000001',
+      Description: DESCRIPTION,
+    });
+    // Every call carries the handler's abort signal.
+    for (const call of waf.calls()) expect(sendOptions(call)?.abortSignal).toBeInstanceOf(AbortSignal);
+    expect(wafSet.addresses).toEqual(['9.9.9.9/32', '185.220.101.4/32']);
+    expect(decisions()).toEqual([expect.objectContaining({ outcome: 'ALLOW', reasonCode: 'ALLOWED', fields: expect.objectContaining({ ipSet: 'IPV4', cidr: '185.220.101.4/32' }) })]);
+  });
+
+  test('a lock conflict is retried from a fresh read with the fresh token, keeping the other writer’s change', async () => {
+    serveWaf();
+    concurrentWriteOn = new Set([1]);
+    expect(await wafHandler()(blockTask())).toEqual(expect.objectContaining({ remediation: 'BLOCKED', alreadyBlocked: false }));
+    expect(waf.commandCalls(UpdateIPSetCommand).map((c) => c.args[0].input.LockToken)).toEqual(['0f1e2d3c-0000-4000-8000-000000000001', '0f1e2d3c-0000-4000-8000-000000000002']);
+    expect(wafSet.addresses).toEqual(['9.9.9.9/32', '7.7.7.1/32', '185.220.101.4/32']);
+    expect(decisions()[0].fields).toEqual(expect.objectContaining({ lockConflicts: 1 }));
+  });
+
+  const CASES: Array<[string, WafFault, string, string, 'get' | 'update']> = [
+    ...FAULTS.map(([fault, code]) => ['GetIPSet', fault, code, 'get'] as const),
+    ...FAULTS.map(([fault, code]) => ['UpdateIPSet', fault, code, 'update'] as const),
+    ['UpdateIPSet', 'lockConflict', 'UPSTREAM_THROTTLED', 'update'] as const,
+  ].map(([site, fault, code, at]) => [site, fault, code, ['UPSTREAM_THROTTLED', 'UPSTREAM_UNAVAILABLE', 'UPSTREAM_TIMEOUT'].includes(code) ? 'RemediationRetryable' : 'RemediationDenied', at]);
+
+  test.each(CASES)('%s %s → the task fails %s (%s) and blocks nothing', async (_site, fault, code, errorName, at) => {
+    serveWaf({ [at]: fault });
+    const err = await rejection(wafHandler()(blockTask()));
+    expect(err).toBeInstanceOf(SocTaskError);
+    expect(err.name).toBe(errorName);
+    expect(err.message).toBe(code);
+    // The address is not in the set (only another writer's changes are).
+    expect(wafSet.addresses).not.toContain('185.220.101.4/32');
+    expect(wafSet.addresses.filter((a) => !a.startsWith('7.7.7.'))).toEqual(['9.9.9.9/32']);
+    if (at === 'get') expect(waf).toHaveReceivedCommandTimes(UpdateIPSetCommand, 0);
+    if (fault === 'lockConflict') {
+      // Every attempt read afresh and sent its own read's token; all were refused.
+      expect(waf).toHaveReceivedCommandTimes(GetIPSetCommand, 3);
+      expect(waf.commandCalls(UpdateIPSetCommand).map((c) => c.args[0].input.LockToken)).toEqual([1, 2, 3].map((n) => `0f1e2d3c-0000-4000-8000-00000000000${n}`));
+    }
+    if (fault === 'timeout') {
+      // The timed-out call's signal was aborted.
+      const calls = waf.calls();
+      expect(sendOptions(calls[calls.length - 1])?.abortSignal?.aborted).toBe(true);
+    }
+    expect(decisions()).toEqual([expect.objectContaining({ control: 'soc-tools', outcome: 'DENY', reasonCode: code })]);
   });
 });
 

@@ -253,6 +253,26 @@ describe('SecurityOperationsWorkflow and SecurityOperationsAgent in a VPC', () =
       );
     });
 
+    test('WAF: only the remediation function, only GetIPSet and UpdateIPSet, only on the two IP sets', () => {
+      const policies = [...resources(s.template, 'AWS::IAM::Policy'), ...resources(s.template, 'AWS::IAM::ManagedPolicy')];
+      const touchingWaf = policies.flatMap(([, p]) =>
+        (p.Properties.PolicyDocument.Statement as Array<Record<string, any>>)
+          .filter((st) => st.NotAction !== undefined || actions(st).some((a) => a === '*' || a.toLowerCase().startsWith('wafv2:')))
+          .map((st) => ({ roles: p.Properties.Roles, st })),
+      );
+      const remediationRole = s.stack.getLogicalId(roleOf(s.built.soc.remediationFunction).node.defaultChild as iam.CfnRole);
+      expect(touchingWaf).toHaveLength(1);
+      expect(touchingWaf[0].roles).toEqual([{ Ref: remediationRole }]);
+      expect(norm(touchingWaf[0].st)).toEqual(
+        norm({ Action: ['wafv2:GetIPSet', 'wafv2:UpdateIPSet'], Effect: 'Allow', Resource: [getAtt(s, s.built.soc.blockedIpv4), getAtt(s, s.built.soc.blockedIpv6)] }),
+      );
+      // The sets the function is told to write are exactly the sets it may write.
+      const env = fnProps(s, s.built.soc.remediationFunction).Environment.Variables;
+      expect(JSON.stringify(env[SocEnv.IPSET_V4])).toContain(s.stack.getLogicalId(s.built.soc.blockedIpv4));
+      expect(JSON.stringify(env[SocEnv.IPSET_V6])).toContain(s.stack.getLogicalId(s.built.soc.blockedIpv6));
+      expect(env[SocEnv.IPSET_SCOPE]).toBe('REGIONAL');
+    });
+
     test('the approver API may answer this state machine’s tasks', () => {
       expect(granted(s, roleOf(s.built.approvals.apiFunction), ['states:'])).toEqual([
         { Action: ['states:SendTaskFailure', 'states:SendTaskSuccess'], Effect: 'Allow', Resource: { Ref: s.stack.getLogicalId(s.built.soc.stateMachine.node.defaultChild as sfn.CfnStateMachine) } },
