@@ -1,55 +1,25 @@
 /**
  * guardrail-enforcer: bundle size and cold import time next to a module that bundles only
- * `@aws-sdk/client-bedrock-runtime` (same esbuild settings as scripts/bundle-handlers.mjs), and the per-call
+ * `@aws-sdk/client-bedrock-runtime` (bundled by scripts/bundle-handlers.mjs, as the handlers are), and the per-call
  * overhead of the decision logic (no network: ApplyGuardrail responses are canned).
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import * as zlib from 'zlib';
-import { build } from 'esbuild';
 import { configFromEnv } from '../lambda/guardrail-enforcer/config';
 import { assessResponse, combineAssessments, handleSmuggling, parseStandaloneRequest, planScreening } from '../lambda/guardrail-enforcer/decide';
 import { screenGuarded } from '../lambda/guardrail-enforcer/index';
-import { HANDLERS_DIR, ROOT, bundleFigures, coldImportMs, latency, printTable, round } from './lib';
+import { HANDLERS_DIR, bundleFigures, bundleLikeHandlers, coldImportMs, latency, printTable, round, writeImportOnlyModule } from './lib';
 
 const HANDLER = 'guardrail-enforcer';
 
-/** The banner of scripts/bundle-handlers.mjs (ESM bundles need require, __filename, __dirname). */
-const BANNER = [
-  "import { createRequire as __cadCreateRequire } from 'node:module';",
-  "import { fileURLToPath as __cadFileURLToPath } from 'node:url';",
-  "import { dirname as __cadDirname } from 'node:path';",
-  'const require = __cadCreateRequire(import.meta.url);',
-  'const __filename = __cadFileURLToPath(import.meta.url);',
-  'const __dirname = __cadDirname(__filename);',
-].join('\n');
-
 /** Bundles a module that imports only the Bedrock runtime client, as the handlers are bundled. */
-async function bundleSdkOnly(): Promise<string> {
-  const dir = path.join(ROOT, 'dist', 'bench');
-  fs.mkdirSync(dir, { recursive: true });
-  const entry = path.join(dir, 'bedrock-runtime-only.entry.mjs');
-  fs.writeFileSync(
-    entry,
+function bundleSdkOnly(): Promise<string> {
+  const entry = writeImportOnlyModule(
+    'bedrock-runtime-only.entry',
     "import { ApplyGuardrailCommand, BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';\nexport const refs = [ApplyGuardrailCommand, BedrockRuntimeClient];\n",
   );
-  const outfile = path.join(dir, 'bedrock-runtime-only.mjs');
-  await build({
-    entryPoints: [entry],
-    outfile,
-    bundle: true,
-    minify: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node22',
-    mainFields: ['module', 'main'],
-    external: [],
-    banner: { js: BANNER },
-    legalComments: 'none',
-    logLevel: 'warning',
-    absWorkingDir: ROOT,
-  });
-  return outfile;
+  return bundleLikeHandlers(entry, 'bedrock-runtime-only');
 }
 
 /** A realistic ApplyGuardrail response: a prompt attack blocked and an e-mail address anonymized. */

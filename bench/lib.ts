@@ -6,6 +6,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { performance } from 'perf_hooks';
+import { pathToFileURL } from 'url';
 import * as zlib from 'zlib';
 
 export const ROOT = path.resolve(__dirname, '..');
@@ -61,6 +62,20 @@ export function writeImportOnlyModule(name: string, source: string): string {
   const file = path.join(dir, `${name}.mjs`);
   fs.writeFileSync(file, source);
   return file;
+}
+
+/** The handlers' own bundler; imported dynamically: it is an ES module with top-level await, which require cannot load. */
+const HANDLER_BUNDLER = pathToFileURL(path.join(ROOT, 'scripts', 'bundle-handlers.mjs')).href;
+
+/**
+ * Bundles `entry` exactly as the handlers are bundled (`bundleEntry` of scripts/bundle-handlers.mjs: same esbuild
+ * settings and banner), into `dist/bench/<name>/index.mjs`, and returns that path.
+ */
+export async function bundleLikeHandlers(entry: string, name: string): Promise<string> {
+  const { bundleEntry } = (await import(HANDLER_BUNDLER)) as { bundleEntry: (entry: string, outdir: string) => Promise<unknown> };
+  const outdir = path.join(ROOT, 'dist', 'bench', name);
+  await bundleEntry(entry, outdir);
+  return path.join(outdir, 'index.mjs');
 }
 
 export interface LatencyFigures {

@@ -5,9 +5,8 @@
  */
 import { BedrockRuntimeClient, ConverseCommand, ConverseCommandInput } from '@aws-sdk/client-bedrock-runtime';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { applyGuardrail } from '../guardrail-enforcer/clients';
 import { ENFORCER_DEFAULTS, ENFORCER_LIMITS, EnforcerConfig } from '../guardrail-enforcer/config';
-import { ScreenDependencies, screenGuarded } from '../guardrail-enforcer/index';
+import { screenDependencies, screenText } from '../guardrail-enforcer/index';
 import { parseStrictJson } from '../shared/canonical-json';
 import { EnforcementError, MalformedResponseError, withTimeout } from '../shared/errors';
 import { VerifiedIdentity } from '../shared/identity';
@@ -104,21 +103,8 @@ export function guardrailScreener(bedrock: BedrockRuntimeClient, settings: Agent
     timeoutMs: settings.limits.toolTimeoutMs,
     concurrency: ENFORCER_DEFAULTS.concurrency,
   };
-  const deps: ScreenDependencies = {
-    config,
-    apply: (text, source, signal) =>
-      applyGuardrail({ bedrock }, { guardrailIdentifier: config.guardrailIdentifier, guardrailVersion: config.guardrailVersion, source, text }, signal),
-  };
-  return async (text, source) => {
-    const { outcome, detail } = await screenGuarded([text], source, deps);
-    return {
-      action: outcome.action,
-      reasonCode: outcome.reasonCode,
-      ...(outcome.texts && outcome.texts.length === 1 ? { text: outcome.texts[0] } : {}),
-      findings: outcome.findings.length,
-      ...(detail !== undefined ? { detail } : {}),
-    };
-  };
+  const deps = screenDependencies(config, { bedrock });
+  return (text, source) => screenText(text, source, deps);
 }
 
 /** Compiles the local tools' schemas once (a schema the validator refuses is a configuration error). */

@@ -8,6 +8,7 @@
  * the handler refuses a definition whose hash differs.
  */
 import { isWellFormedString, parseStrictJson, sha256Hex } from '../shared/canonical-json';
+import { intSetting } from '../shared/env-settings';
 import { toolSchemaProblems } from '../tool-interceptor/schema-validate';
 
 /** Names of the environment variables the handler reads. */
@@ -198,16 +199,6 @@ export function gatewayUrlProblems(name: string, value: string): string[] {
     return [`${name} is "${value}"; allowed: an https URL without credentials or fragment`];
   }
   return [];
-}
-
-function intSetting(problems: string[], env: Env, name: string, fallback: number, [min, max]: readonly [number, number]): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (!/^[0-9]{1,9}$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-    problems.push(`${name} is "${raw}"; allowed: a whole number from ${min} to ${max}`);
-    return fallback;
-  }
-  return Number(raw);
 }
 
 /** Problems with the limits (shared with the construct). */

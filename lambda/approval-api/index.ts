@@ -14,12 +14,12 @@
  * Importing this module never throws; the configuration is read on the first call, and a bad one denies every call.
  */
 import { sha256Hex } from '../shared/canonical-json';
+import { withDeadline } from '../shared/deadline';
 import { DecisionLogFieldValue, DecisionLogger, createDecisionLogger } from '../shared/decision-log';
 import { classifyFault, describeFault } from '../shared/errors';
 import { TokenVerifier, createTokenVerifier, verifyIdentity } from '../shared/identity';
 import { ReasonCode } from '../shared/reason-codes';
 import { ApprovalKind, ApprovalStatus, ApprovalStep, approvalDecision, assessDecision, recordIntegrity } from '../approval/decide';
-import { withDeadline } from '../approval/deadline';
 import { ApprovalApiClients, REJECTED_TASK_ERROR, defaultApprovalApiClients } from './clients';
 import { ApprovalApiConfig, LIST_LIMIT, approvalApiConfigFromEnv } from './config';
 import { ApiResponse, apiRequestIdOf, approverTokenFrom, denyResponse, isApprover, jsonResponse, parseApiRoute, principalOf, recordView, summaryView } from './decide';

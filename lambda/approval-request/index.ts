@@ -10,11 +10,11 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { withDeadline } from '../shared/deadline';
 import { DecisionLogger, createDecisionLogger } from '../shared/decision-log';
 import { classifyFault, describeFault } from '../shared/errors';
 import { ReasonCode } from '../shared/reason-codes';
 import { ApprovalStoreSettings, storeSettingsFromEnv } from '../approval/config';
-import { withDeadline } from '../approval/deadline';
 import { ApprovalKind, ApprovalStep, approvalDecision } from '../approval/decide';
 import { taskApprovalId } from '../approval/hash';
 import { ApprovalNotifier, SnsApprovalNotifier } from '../approval/notify';

@@ -3,6 +3,7 @@
  * tool interceptor (the gate), the approver API and the workflow request function. Read once per container; an
  * invalid value is a `ConfigurationError` (MISCONFIGURED), so a misconfigured control denies everything.
  */
+import { intSetting } from '../shared/env-settings';
 import { ConfigurationError } from '../shared/errors';
 
 /** Environment variable names. */
@@ -52,17 +53,6 @@ export interface ApprovalStoreSettings {
   readonly timeoutMs: number;
 }
 
-function integer(env: Readonly<Record<string, string | undefined>>, name: string, fallback: number, [min, max]: readonly [number, number], problems: string[]): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = /^[0-9]{1,9}$/.test(raw) ? Number(raw) : NaN;
-  if (!Number.isInteger(value) || value < min || value > max) {
-    problems.push(`${name} is "${raw}"; allowed: a whole number from ${min} to ${max}`);
-    return fallback;
-  }
-  return value;
-}
-
 /** Problems with shared settings given in code (for factories that take them directly). */
 export function storeSettingsProblems(settings: ApprovalStoreSettings): string[] {
   const problems: string[] = [];
@@ -87,9 +77,9 @@ export function storeSettingsFromEnv(env: Readonly<Record<string, string | undef
   const settings = {
     tableName: tableName ?? '',
     ...(topicArn ? { topicArn } : {}),
-    ttlSeconds: integer(env, ApprovalEnv.TTL_SECONDS, APPROVAL_DEFAULTS.ttlSeconds, APPROVAL_LIMITS.ttlSeconds, problems),
-    maxPendingPerPrincipal: integer(env, ApprovalEnv.MAX_PENDING, APPROVAL_DEFAULTS.maxPendingPerPrincipal, APPROVAL_LIMITS.maxPendingPerPrincipal, problems),
-    timeoutMs: integer(env, ApprovalEnv.TIMEOUT_MS, APPROVAL_DEFAULTS.timeoutMs, APPROVAL_LIMITS.timeoutMs, problems),
+    ttlSeconds: intSetting(problems, env, ApprovalEnv.TTL_SECONDS, APPROVAL_DEFAULTS.ttlSeconds, APPROVAL_LIMITS.ttlSeconds),
+    maxPendingPerPrincipal: intSetting(problems, env, ApprovalEnv.MAX_PENDING, APPROVAL_DEFAULTS.maxPendingPerPrincipal, APPROVAL_LIMITS.maxPendingPerPrincipal),
+    timeoutMs: intSetting(problems, env, ApprovalEnv.TIMEOUT_MS, APPROVAL_DEFAULTS.timeoutMs, APPROVAL_LIMITS.timeoutMs),
   };
   if (problems.length > 0) throw new ConfigurationError(problems);
   return Object.freeze(settings);

@@ -18,13 +18,13 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { withDeadline } from '../shared/deadline';
 import { Decision } from '../shared/decision';
 import { DecisionLogger, DecisionLogFieldValue, createDecisionLogger } from '../shared/decision-log';
 import { ConfigurationError, classifyFault, describeFault } from '../shared/errors';
 import { ReasonCode } from '../shared/reason-codes';
 import { ApprovalCheck, ApprovalGate, DenyAllApprovalGate } from '../tool-interceptor/approval-gate';
 import { APPROVAL_DEFAULTS, ApprovalEnv, storeSettingsFromEnv, storeSettingsProblems } from './config';
-import { withDeadline } from './deadline';
 import { ApprovalKind, ApprovalStep, approvalDecision, assessCall } from './decide';
 import { BoundCall, boundCallProblems, callDigest } from './hash';
 import { ApprovalNotifier, SnsApprovalNotifier } from './notify';

@@ -3,6 +3,7 @@
  * limits, and a pure parser. Shared by the handler and the construct so that the names exist once.
  * No SDK, no side effects on import.
  */
+import { intSetting } from '../shared/env-settings';
 
 /** Names of the environment variables the handler reads. */
 export const EnforcerEnv = {
@@ -95,22 +96,6 @@ export const ENFORCER_LIMITS = {
 
 const GUARDRAIL_IDENTIFIER = /^([a-z0-9]{1,64}|arn:aws[a-z-]*:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:guardrail\/[a-z0-9]{1,64})$/;
 const GUARDRAIL_VERSION = /^[1-9][0-9]{0,7}$/;
-
-function intSetting(
-  problems: string[],
-  env: Readonly<Record<string, string | undefined>>,
-  name: string,
-  fallback: number,
-  [min, max]: readonly [number, number],
-): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (!/^[0-9]{1,9}$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-    problems.push(`${name} is "${raw}"; allowed: a whole number from ${min} to ${max}`);
-    return fallback;
-  }
-  return Number(raw);
-}
 
 function choice<T extends string>(problems: string[], env: Readonly<Record<string, string | undefined>>, name: string, allowed: readonly T[], fallback: T): T {
   const raw = env[name];

@@ -130,6 +130,39 @@ export async function screenGuarded(segments: readonly string[], source: Guardra
   return { outcome: blockedOutcome(decision.reasonCode), detail: decision.outcome === 'DENY' ? decision.detail : undefined };
 }
 
+/** The screening dependencies of `config`: ApplyGuardrail with `clients`, on the configured guardrail and version. */
+export function screenDependencies(config: EnforcerConfig, clients: EnforcerClients): ScreenDependencies {
+  return {
+    config,
+    apply: (text, source, signal) =>
+      applyGuardrail(clients, { guardrailIdentifier: config.guardrailIdentifier, guardrailVersion: config.guardrailVersion, source, text }, signal),
+  };
+}
+
+/** The screening of one text, as handlers that embed the enforcer use it (the agent loop, the memory broker). */
+export interface ScreenedText {
+  readonly action: EnforcerAction;
+  readonly reasonCode: ReasonCode;
+  /** The screened (ALLOWED) or masked (MASKED) text; absent when BLOCKED. */
+  readonly text?: string;
+  /** How many filters fired. */
+  readonly findings: number;
+  /** Fault detail for the log (never for the caller). */
+  readonly detail?: string;
+}
+
+/** Screens one text with {@link screenGuarded}: it never throws; a fault blocks with its code. */
+export async function screenText(text: string, source: GuardrailSourceName, deps: ScreenDependencies): Promise<ScreenedText> {
+  const { outcome, detail } = await screenGuarded([text], source, deps);
+  return {
+    action: outcome.action,
+    reasonCode: outcome.reasonCode,
+    ...(outcome.texts && outcome.texts.length === 1 ? { text: outcome.texts[0] } : {}),
+    findings: outcome.findings.length,
+    ...(detail !== undefined ? { detail } : {}),
+  };
+}
+
 /** The result of screening one gateway RESPONSE interceptor event. */
 export interface GatewayScreenResult {
   /** The interceptor output to return to the gateway. */
@@ -259,11 +292,7 @@ function record(decision: Decision, guardrailAction: GuardrailLogAction, finding
 
 /** Builds the handler from explicit configuration and clients (tests, embedding). */
 export function createHandler(config: EnforcerConfig, clients: EnforcerClients): EnforcerHandler {
-  const deps: ScreenDependencies = {
-    config,
-    apply: (text, source, signal) =>
-      applyGuardrail(clients, { guardrailIdentifier: config.guardrailIdentifier, guardrailVersion: config.guardrailVersion, source, text }, signal),
-  };
+  const deps = screenDependencies(config, clients);
   return async (event, context) => {
     const requestId = typeof context?.awsRequestId === 'string' ? context.awsRequestId : undefined;
     if (isGatewayEvent(event)) {

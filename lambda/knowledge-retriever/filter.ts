@@ -153,18 +153,7 @@ export const CALLER_FILTER_LIMITS = {
 } as const;
 
 /** Leaf operators a caller's narrowing filter may use (`startsWith` only works on OpenSearch Serverless). */
-export const CALLER_LEAF_OPERATORS: readonly LeafOperator[] = [
-  'equals',
-  'notEquals',
-  'greaterThan',
-  'greaterThanOrEquals',
-  'lessThan',
-  'lessThanOrEquals',
-  'in',
-  'notIn',
-  'listContains',
-  'stringContains',
-];
+export const CALLER_LEAF_OPERATORS: readonly LeafOperator[] = LEAF_OPERATORS.filter((op) => op !== 'startsWith');
 
 /** Default and hard maximum of values per identity condition. */
 export const DEFAULT_MAX_VALUES_PER_CONDITION = 50;

@@ -13,9 +13,8 @@ import {
   RetrieveMemoryRecordsCommand,
 } from '@aws-sdk/client-bedrock-agentcore';
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
-import { applyGuardrail } from '../guardrail-enforcer/clients';
 import { ENFORCER_DEFAULTS, EnforcerConfig } from '../guardrail-enforcer/config';
-import { ScreenDependencies, screenGuarded } from '../guardrail-enforcer/index';
+import { screenDependencies, screenText } from '../guardrail-enforcer/index';
 import { WriteGuardrail } from './config';
 import { ScreenText } from './decide';
 
@@ -90,19 +89,6 @@ export function guardrailScreener(bedrock: BedrockRuntimeClient, guardrail: Writ
     timeoutMs,
     concurrency: ENFORCER_DEFAULTS.concurrency,
   };
-  const deps: ScreenDependencies = {
-    config,
-    apply: (text, source, signal) =>
-      applyGuardrail({ bedrock }, { guardrailIdentifier: config.guardrailIdentifier, guardrailVersion: config.guardrailVersion, source, text }, signal),
-  };
-  return async (text) => {
-    const { outcome, detail } = await screenGuarded([text], 'INPUT', deps);
-    return {
-      action: outcome.action,
-      reasonCode: outcome.reasonCode,
-      ...(outcome.texts && outcome.texts.length === 1 ? { text: outcome.texts[0] } : {}),
-      findings: outcome.findings.length,
-      ...(detail !== undefined ? { detail } : {}),
-    };
-  };
+  const deps = screenDependencies(config, { bedrock });
+  return (text) => screenText(text, 'INPUT', deps);
 }

@@ -8,13 +8,13 @@
  * replay or fault is a deny with a reason code and a page that shows nothing else. Importing this module never
  * throws; the configuration is read from the environment on the first call, and a bad one denies every call.
  */
+import { withDeadline } from '../shared/deadline';
 import { DecisionLogger, createDecisionLogger } from '../shared/decision-log';
 import { classifyFault, describeFault } from '../shared/errors';
 import { TokenVerifier, createTokenVerifier, verifyIdentity } from '../shared/identity';
 import { identityConfigFromEnv } from '../shared/identity-env';
 import { CallbackClients, defaultClients } from './clients';
 import { CallbackConfig, TokenSource, callbackSettingsFromEnv } from './config';
-import { withDeadline } from './deadline';
 import {
   CallbackDecision,
   CallbackRequest,

@@ -8,12 +8,12 @@
 import { randomBytes } from 'node:crypto';
 import { BedrockAgentCoreClient } from '@aws-sdk/client-bedrock-agentcore';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { withDeadline } from '../shared/deadline';
 import { classifyFault, describeFault } from '../shared/errors';
 import { IdentityConfig, TokenVerifier, createTokenVerifier, verifyIdentity } from '../shared/identity';
 import { ReasonCode } from '../shared/reason-codes';
 import { AgentCoreIdentity, BindingStore, DynamoBindingStore, agentCoreIdentity } from './clients';
 import { isExactHttpsUrl } from './config';
-import { withDeadline } from './deadline';
 import { PROVIDER_NAME_PATTERN, STATE_BYTES, createBinding } from './decide';
 
 /** Scope tokens (RFC 6749 §3.3). */

@@ -18,10 +18,10 @@ import { DecisionLogger, DecisionLogFieldValue, createDecisionLogger } from '../
 import { describeFault } from '../shared/errors';
 import { GuardrailLogAction } from '../shared/log-contract';
 import { ReasonCode } from '../shared/reason-codes';
-import { EnforcerClients, applyGuardrail, defaultClients } from '../guardrail-enforcer/clients';
+import { EnforcerClients, defaultClients } from '../guardrail-enforcer/clients';
 import { EnforcerConfig, configFromEnv as enforcerConfigFromEnv } from '../guardrail-enforcer/config';
 import { Finding, GatewayInterceptorOutput, gatewayOutput, parseGatewayResponseEvent, withheldBody } from '../guardrail-enforcer/decide';
-import { ScreenDependencies, screenGatewayResponse } from '../guardrail-enforcer/index';
+import { screenDependencies, screenGatewayResponse } from '../guardrail-enforcer/index';
 import { readConfigFile } from '../tool-interceptor/clients';
 import { GatewayConfig, ReadTextFile, readGatewayConfigFile } from '../tool-interceptor/config';
 import { ResponseKind, errorBody, filterToolListBody, responseKind } from './decide';
@@ -84,11 +84,7 @@ function idOf(event: unknown): unknown {
 
 /** Builds the handler from explicit configuration and clients (tests, embedding). */
 export function createHandler(config: ResponseInterceptorConfig, clients: EnforcerClients): ResponseInterceptorHandler {
-  const deps: ScreenDependencies = {
-    config: config.enforcer,
-    apply: (text, source, signal) =>
-      applyGuardrail(clients, { guardrailIdentifier: config.enforcer.guardrailIdentifier, guardrailVersion: config.enforcer.guardrailVersion, source, text }, signal),
-  };
+  const deps = screenDependencies(config.enforcer, clients);
   return async (event, context) => {
     const requestId = typeof context?.awsRequestId === 'string' ? context.awsRequestId : undefined;
     try {

@@ -7,6 +7,7 @@ export * from './decision';
 export * from './reason-codes';
 export * from './log-contract';
 export * from './errors';
+export * from './deadline';
 export * from './canonical-json';
 export * from './text-safety';
 export * from './identity';

@@ -5,10 +5,10 @@
  */
 import * as fs from 'node:fs';
 import { AttributeValue, DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { withDeadline } from '../shared/deadline';
 import { Decision, deny, toDecision } from '../shared/decision';
 import { ConfigurationError, MalformedResponseError, classifyFault, describeFault, withTimeout } from '../shared/errors';
 import { approvalGateFromEnv } from '../approval/gate';
-import { withDeadline } from '../approval/deadline';
 import { ApprovalCheck, ApprovalGate } from './approval-gate';
 import { ReadTextFile, TAINT_TABLE_NAME_PATTERN, taintTableNameFromEnv, timeoutFromEnv } from './config';
 import { ToolCapability } from './registry';

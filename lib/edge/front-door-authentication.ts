@@ -1,8 +1,9 @@
-import { Duration, Names, RemovalPolicy, SecretValue, Stack, Token } from 'aws-cdk-lib';
+import { Duration, Names, SecretValue, Stack, Token } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as elbv2Actions from 'aws-cdk-lib/aws-elasticloadbalancingv2-actions';
 import { Construct } from 'constructs';
+import { createSecureUserPool } from '../private/secure-user-pool';
 import { throwIfInvalid, validatePattern } from '../private/validation';
 
 /**
@@ -136,62 +137,15 @@ class CognitoAuthentication extends FrontDoorAuthentication {
   }
 
   public _bind(scope: Construct, options: FrontDoorAuthenticationBindOptions): BoundFrontDoorAuthentication {
-    const plan = this.options.featurePlan ?? cognito.FeaturePlan.PLUS;
-    const userPool = new cognito.UserPool(scope, 'UserPool', {
-      selfSignUpEnabled: false,
-      signInAliases: { email: true },
-      mfa: cognito.Mfa.REQUIRED,
-      // TOTP only: SMS codes can be intercepted (SIM swap) and need an SNS role.
-      mfaSecondFactor: { otp: true, sms: false },
-      passwordPolicy: {
-        minLength: 14,
-        requireLowercase: true,
-        requireUppercase: true,
-        requireDigits: true,
-        requireSymbols: true,
-        tempPasswordValidity: Duration.days(3),
-      },
-      accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
-      featurePlan: plan,
-      standardThreatProtectionMode: plan === cognito.FeaturePlan.PLUS ? cognito.StandardThreatProtectionMode.FULL_FUNCTION : undefined,
-      deletionProtection: true,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    const userPoolClient = userPool.addClient('Client', {
-      generateSecret: true,
-      oAuth: {
-        flows: { authorizationCodeGrant: true },
-        scopes: [cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL],
-        callbackUrls: [options.callbackUrl],
-      },
-      supportedIdentityProviders: [cognito.UserPoolClientIdentityProvider.COGNITO],
-      authFlows: { userSrp: true },
-      preventUserExistenceErrors: true,
-      accessTokenValidity: Duration.hours(1),
-      idTokenValidity: Duration.hours(1),
-      refreshTokenValidity: Duration.hours(12),
-      enableTokenRevocation: true,
+    const { userPool, client: userPoolClient } = createSecureUserPool(scope, 'UserPool', {
+      featurePlan: this.options.featurePlan,
+      callbackUrls: [options.callbackUrl],
+      oAuthScopes: [cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL],
     });
     const userPoolDomain = userPool.addDomain('Domain', {
       cognitoDomain: { domainPrefix: this.options.domainPrefix ?? defaultDomainPrefix(scope) },
     });
-    return {
-      userPool,
-      userPoolClient,
-      userPoolDomain,
-      issuer: cognitoIssuer(userPool),
-      clientId: userPoolClient.userPoolClientId,
-      action: (next) =>
-        new elbv2Actions.AuthenticateCognitoAction({
-          userPool,
-          userPoolClient,
-          userPoolDomain,
-          next,
-          scope: 'openid email',
-          sessionTimeout: options.sessionTimeout,
-          onUnauthenticatedRequest: options.onUnauthenticatedRequest,
-        }),
-    };
+    return bindCognito({ userPool, userPoolClient, userPoolDomain }, options, 'openid email');
   }
 }
 
@@ -201,23 +155,7 @@ class ExistingCognitoAuthentication extends FrontDoorAuthentication {
   }
 
   public _bind(_scope: Construct, options: FrontDoorAuthenticationBindOptions): BoundFrontDoorAuthentication {
-    const { userPool, userPoolClient, userPoolDomain } = this.options;
-    return {
-      userPool,
-      userPoolClient,
-      userPoolDomain,
-      issuer: cognitoIssuer(userPool),
-      clientId: userPoolClient.userPoolClientId,
-      action: (next) =>
-        new elbv2Actions.AuthenticateCognitoAction({
-          userPool,
-          userPoolClient,
-          userPoolDomain,
-          next,
-          sessionTimeout: options.sessionTimeout,
-          onUnauthenticatedRequest: options.onUnauthenticatedRequest,
-        }),
-    };
+    return bindCognito(this.options, options);
   }
 }
 
@@ -246,6 +184,31 @@ class OidcAuthentication extends FrontDoorAuthentication {
         }),
     };
   }
+}
+
+/**
+ * The front door authenticated by a Cognito user pool, its app client and hosted domain.
+ * @param scope OAuth scopes the load balancer requests (default: the load balancer's, `openid`)
+ */
+function bindCognito(cognitoAuth: ExistingCognitoAuthenticationOptions, options: FrontDoorAuthenticationBindOptions, scope?: string): BoundFrontDoorAuthentication {
+  const { userPool, userPoolClient, userPoolDomain } = cognitoAuth;
+  return {
+    userPool,
+    userPoolClient,
+    userPoolDomain,
+    issuer: cognitoIssuer(userPool),
+    clientId: userPoolClient.userPoolClientId,
+    action: (next) =>
+      new elbv2Actions.AuthenticateCognitoAction({
+        userPool,
+        userPoolClient,
+        userPoolDomain,
+        next,
+        scope,
+        sessionTimeout: options.sessionTimeout,
+        onUnauthenticatedRequest: options.onUnauthenticatedRequest,
+      }),
+  };
 }
 
 /** The `iss` claim of tokens from a user pool (the pool's ProviderURL attribute lacks the scheme). */

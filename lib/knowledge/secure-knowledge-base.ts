@@ -11,6 +11,7 @@ import * as s3vectors from 'aws-cdk-lib/aws-s3vectors';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct, IConstruct } from 'constructs';
 import { MetadataCheckEnv, layoutProblems } from '../../lambda/metadata-check/config';
+import { acknowledgeReplication, accessLogsBucket } from '../private/buckets';
 import { EnforcementFunction, EnforcementFunctionOptions } from '../private/enforcement-function';
 import { ManagedPolicyRole } from '../private/managed-policy-role';
 import { acknowledgeNag, acknowledgeNagAll } from '../private/nag';
@@ -20,7 +21,6 @@ import { MetadataContract } from './metadata-contract';
 import { KnowledgePerms } from './perms';
 import { ITrifectaSource } from '../analysis/capability';
 import { ToolCapability } from '../tools/tool-registry';
-import { acknowledgeReplication, accessLogsBucket } from './private/buckets';
 
 /** A knowledge base whose documents carry a metadata contract, as the knowledge retriever needs it. */
 export interface ISecureKnowledgeBase extends IConstruct, ITrifectaSource {

@@ -10,10 +10,12 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { AuditMetric, DENIAL_FILTER_PATTERN, GUARDRAIL_INTERVENTION_FILTER_PATTERN, METRIC_NAMESPACE } from '../../lambda/shared/log-contract';
+import { accessLogsBucket } from '../private/buckets';
+import { cloudWatchLogsKeyStatement } from '../private/policy-statements';
 import { throwIfInvalid, validateInteger, validatePattern } from '../private/validation';
 import { AuditDataResourceType } from './audit-data-resource-type';
 import { ModelInvocationLogging, ModelInvocationLoggingOptions } from './model-invocation-logging';
-import { accessLogsBucket, auditBucket } from './private/buckets';
+import { auditBucket } from './private/buckets';
 import { validateDataResourceTypeName } from './private/data-resource-types';
 import { applyLibraryFeatureFlags } from '../private/feature-flags';
 
@@ -444,18 +446,7 @@ export class AiAuditTrail extends Construct {
   }
 
   private allowLogsService(): void {
-    const stack = Stack.of(this);
-    this.trailKey.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'AllowCloudWatchLogsForThisAccount',
-        principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
-        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-        resources: ['*'],
-        conditions: {
-          ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${stack.partition}:logs:${stack.region}:${stack.account}:log-group:*` },
-        },
-      }),
-    );
+    this.trailKey.addToResourcePolicy(cloudWatchLogsKeyStatement(this, 'AllowCloudWatchLogsForThisAccount'));
   }
 
   private createAlarmTopic(): sns.Topic {

@@ -6,10 +6,12 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IConstruct } from 'constructs';
+import { accessLogsBucket } from '../private/buckets';
 import { sharedLogKey } from '../private/enforcement-function';
 import { acknowledgeNag, acknowledgeNagAll } from '../private/nag';
+import { cloudWatchLogsKeyStatement, lambdaVpcAccessStatement } from '../private/policy-statements';
 import { throwIfInvalid, validatePattern } from '../private/validation';
-import { accessLogsBucket, auditBucket } from './private/buckets';
+import { auditBucket } from './private/buckets';
 import { applyLibraryFeatureFlags } from '../private/feature-flags';
 
 /** A kind of model input and output data that Bedrock model invocation logging delivers. */
@@ -144,17 +146,7 @@ export class ModelInvocationLogging extends Construct {
         enableKeyRotation: true,
         removalPolicy: RemovalPolicy.RETAIN,
       });
-    this.encryptionKey.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'AllowCloudWatchLogsForThisAccount',
-        principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
-        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-        resources: ['*'],
-        conditions: {
-          ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${stack.partition}:logs:${stack.region}:${stack.account}:log-group:*` },
-        },
-      }),
-    );
+    this.encryptionKey.addToResourcePolicy(cloudWatchLogsKeyStatement(this, 'AllowCloudWatchLogsForThisAccount'));
     // Bedrock writes large payloads to the SSE-KMS bucket itself, as the service principal.
     this.encryptionKey.addToResourcePolicy(
       new iam.PolicyStatement({
@@ -319,19 +311,7 @@ export class ModelInvocationLogging extends Construct {
     let reason = callReason;
     if (props.vpc) {
       // The minimum Lambda needs to attach a function to a VPC; EC2 scopes none of these by resource.
-      policy.addStatements(
-        new iam.PolicyStatement({
-          actions: [
-            'ec2:CreateNetworkInterface',
-            'ec2:DescribeNetworkInterfaces',
-            'ec2:DescribeSubnets',
-            'ec2:DeleteNetworkInterface',
-            'ec2:AssignPrivateIpAddresses',
-            'ec2:UnassignPrivateIpAddresses',
-          ],
-          resources: ['*'],
-        }),
-      );
+      policy.addStatements(lambdaVpcAccessStatement());
       reason += ' The Lambda VPC networking actions (ec2:*NetworkInterface*, DescribeSubnets) support no resource-level scoping either.';
     }
     acknowledgeNag(policy, 'AwsSolutions-IAM5[Resource::*]', reason);

@@ -8,6 +8,7 @@ import { Construct } from 'constructs';
 import { HANDLER_EXPORT, handlerCode } from './handler-code';
 import { ManagedPolicyRole } from './managed-policy-role';
 import { acknowledgeNag, acknowledgeNagAll } from './nag';
+import { cloudWatchLogsKeyStatement, lambdaVpcAccessStatement } from './policy-statements';
 
 /** Props shared by every public construct that deploys one of the library's enforcement handlers. */
 export interface EnforcementFunctionOptions {
@@ -70,16 +71,7 @@ export function sharedLogKey(scope: Construct): kms.IKey {
     removalPolicy: RemovalPolicy.RETAIN,
   });
   // CloudWatch Logs encrypts with the key only for log groups of this account and region.
-  key.addToResourcePolicy(
-    new iam.PolicyStatement({
-      principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
-      actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-      resources: ['*'],
-      conditions: {
-        ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${stack.partition}:logs:${stack.region}:${stack.account}:log-group:*` },
-      },
-    }),
-  );
+  key.addToResourcePolicy(cloudWatchLogsKeyStatement(stack));
   return key;
 }
 
@@ -145,21 +137,8 @@ export class EnforcementFunction extends lambda.Function {
     key.grantDecrypt(role);
 
     if (props.vpc) {
-      // The minimum Lambda needs to attach the function to the VPC (the actions of the AWS managed
-      // AWSLambdaVPCAccessExecutionRole, without its logs wildcard); EC2 scopes none of them by resource.
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          actions: [
-            'ec2:CreateNetworkInterface',
-            'ec2:DescribeNetworkInterfaces',
-            'ec2:DescribeSubnets',
-            'ec2:DeleteNetworkInterface',
-            'ec2:AssignPrivateIpAddresses',
-            'ec2:UnassignPrivateIpAddresses',
-          ],
-          resources: ['*'],
-        }),
-      );
+      // The minimum Lambda needs to attach the function to the VPC; EC2 scopes none of it by resource.
+      role.addToPrincipalPolicy(lambdaVpcAccessStatement());
     }
     acknowledgeNag(role, 'AwsSolutions-IAM5[Resource::*]', 'Only actions without resource-level scoping use "*": X-Ray PutTraceSegments/PutTelemetryRecords for tracing, and, in a VPC, the EC2 network-interface actions Lambda needs (the documented minimum).');
     if (props.asynchronousWithFailureDestination) {

@@ -34,6 +34,7 @@ import { AiGuardrail, IAiGuardrail } from '../guardrails/ai-guardrail';
 import { EnforcementFunction, EnforcementFunctionOptions, sharedLogKey } from '../private/enforcement-function';
 import { ManagedPolicyRole } from '../private/managed-policy-role';
 import { acknowledgeNag, acknowledgeNagAll } from '../private/nag';
+import { createSecureUserPool } from '../private/secure-user-pool';
 import { throwIfInvalid, validateInteger, validatePattern } from '../private/validation';
 import { gatewayConfigLayer } from './private/gateway-config-layer';
 import { GatewayPerms } from './private/gateway-perms';
@@ -753,38 +754,8 @@ export class GuardedGateway extends Construct implements ITrifectaSubject {
   }
 
   private defaultUserPool(): { userPool: cognito.UserPool; client: cognito.UserPoolClient } {
-    const userPool = new cognito.UserPool(this, 'UserPool', {
-      selfSignUpEnabled: false,
-      signInAliases: { email: true },
-      mfa: cognito.Mfa.REQUIRED,
-      // TOTP only: SMS codes can be intercepted (SIM swap) and need an SNS role.
-      mfaSecondFactor: { otp: true, sms: false },
-      passwordPolicy: {
-        minLength: 14,
-        requireLowercase: true,
-        requireUppercase: true,
-        requireDigits: true,
-        requireSymbols: true,
-        tempPasswordValidity: Duration.days(3),
-      },
-      accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
-      featurePlan: cognito.FeaturePlan.PLUS,
-      standardThreatProtectionMode: cognito.StandardThreatProtectionMode.FULL_FUNCTION,
-      deletionProtection: true,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    const client = userPool.addClient('Client', {
-      // Users sign in with SRP from the agent application; no hosted UI, no OAuth redirects, no client secret to leak.
-      authFlows: { userSrp: true },
-      disableOAuth: true,
-      generateSecret: false,
-      preventUserExistenceErrors: true,
-      accessTokenValidity: Duration.hours(1),
-      idTokenValidity: Duration.hours(1),
-      refreshTokenValidity: Duration.hours(12),
-      enableTokenRevocation: true,
-    });
-    return { userPool, client };
+    // Users sign in with SRP from the agent application; no hosted UI, no OAuth redirects, no client secret to leak.
+    return createSecureUserPool(this, 'UserPool');
   }
 
   private deliverGatewayLogs(props: GuardedGatewayProps): logs.ILogGroup {

@@ -1,8 +1,9 @@
 /**
  * A deadline that aborts the work's signal BEFORE the caller gets its timeout, so that no step after the deadline
- * can still write a binding or complete a session (each step checks the signal; SDK calls receive it).
+ * can still change state (consume an approval, record a decision, write a binding, complete a session): each step
+ * checks the signal, and SDK calls receive it.
  */
-import { OperationTimeoutError } from '../shared/errors';
+import { OperationTimeoutError } from './errors';
 
 /**
  * Runs `work` with an AbortSignal; rejects with an `OperationTimeoutError` (classified UPSTREAM_TIMEOUT) after `ms`

@@ -1,11 +1,12 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { acknowledgeNagAll } from '../../private/nag';
+import { acknowledgeNagAll } from './nag';
 
 /**
- * A bucket for S3 server access logs of the documents bucket: private, TLS-only, versioned, retained. S3 server access
- * logging only delivers to SSE-S3 buckets, so this bucket (request metadata only, never document contents) is SSE-S3.
+ * A bucket that receives S3 server access logs of the library's data buckets: private, TLS 1.2+ only, versioned,
+ * retained. S3 server access logging only delivers to buckets with SSE-S3 default encryption, so this one bucket is
+ * not KMS-encrypted; it holds request metadata (who called what on which key), never object contents.
  */
 export function accessLogsBucket(scope: Construct, id: string): s3.Bucket {
   const bucket = new s3.Bucket(scope, id, {
@@ -20,7 +21,7 @@ export function accessLogsBucket(scope: Construct, id: string): s3.Bucket {
   acknowledgeNagAll(
     bucket,
     ['NIST.800.53.R5-S3DefaultEncryptionKMS', 'HIPAA.Security-S3DefaultEncryptionKMS'],
-    'S3 server access logging delivers only to buckets encrypted with SSE-S3 (SSE-KMS targets are not supported), so the access-log bucket uses SSE-S3; it holds request metadata, not documents.',
+    'S3 server access logging delivers only to buckets encrypted with SSE-S3 (SSE-KMS targets are not supported), so the access-log bucket uses SSE-S3; it holds request metadata, never object contents.',
   );
   acknowledgeNagAll(
     bucket,
