@@ -87,6 +87,10 @@ const FILTER_REASONS: Record<FilterFailure, ReasonCode> = {
 
 /** Builds the handler from explicit settings and clients. */
 export function createHandler(settings: RetrieverSettings, clients: RetrieverClients, options: RetrieverOptions = {}): RetrieverHandler {
+  // The post-retrieval check is on unless explicitly and loudly switched off, for embedders too (not only from env).
+  if (!settings.grants && settings.unsafeMetadataFilterOnly !== true) {
+    return misconfiguredHandler(['accessGrants is required unless unsafeMetadataFilterOnly is true']);
+  }
   const verifier = options.verifier ?? createTokenVerifier(settings.identity);
   const now = options.now ?? Date.now;
   const checker = settings.grants ? new AccessGrantsChecker(settings.grants, grantsIo(clients), now) : undefined;

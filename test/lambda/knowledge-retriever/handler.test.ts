@@ -195,6 +195,15 @@ async function captureStdout<T>(fn: () => Promise<T>): Promise<{ value: T; lines
 
 const retrieveInputs = () => bedrock.commandCalls(RetrieveCommand).map((c) => c.args[0].input);
 
+describe('embedding with explicit settings', () => {
+  test('fails closed when Access Grants are missing without the explicit unsafe opt-out (no Retrieve, no chunk)', async () => {
+    const { grants: _omitted, ...withoutGrants } = settings();
+    const value = await createHandler({ ...withoutGrants, unsafeMetadataFilterOnly: false }, clients())(event(), CONTEXT);
+    expect(value).toEqual({ ok: false, reasonCode: 'MISCONFIGURED' });
+    expect(retrieveInputs()).toHaveLength(0);
+  });
+});
+
 describe('GROUP_ROLES identity with LIST_CALLER_GRANTS', () => {
   test('returns only chunks inside the user\'s READ grants; the rest leave no trace except in the log', async () => {
     const c = clients();
