@@ -608,13 +608,20 @@ export function parseGatewayResponseEvent(event: unknown): Parsed<GatewayRespons
   return { ok: true, value: { method, statusCode, body, id: id ?? null } };
 }
 
+/**
+ * Whether a JSON-RPC response body has both `error` and `result` (even `null`): malformed, since a reader may take
+ * either one, and screening one would pass the other unscreened.
+ */
+export function hasErrorAndResult(body: Readonly<Record<string, unknown>>): boolean {
+  return Object.prototype.hasOwnProperty.call(body, 'error') && Object.prototype.hasOwnProperty.call(body, 'result');
+}
+
 /** Where a screened text of a tool result goes back. */
 export type ToolTextSlot =
   | { readonly kind: 'content-text'; readonly index: number }
   | { readonly kind: 'content-json'; readonly index: number }
   | { readonly kind: 'result-json' }
-  | { readonly kind: 'error-message' }
-  | { readonly kind: 'error-data' };
+  | { readonly kind: 'error-json' };
 
 /** The texts of a tool result the model would see, with where each goes back. */
 export interface ToolTexts {
@@ -625,22 +632,20 @@ export interface ToolTexts {
 const BINARY_CONTENT = new Set(['image', 'audio']);
 
 /**
- * The texts to screen in a `tools/call` response: every text content item, every other non-binary content item and
- * the rest of the result (`structuredContent`, `_meta`, …) serialized as JSON, or the message and data of a JSON-RPC
- * error. Binary content (image, audio, blob resources) cannot be screened as text: GUARDRAIL_PARTIAL_COVERAGE.
+ * The texts to screen in a `tools/call` response: the text of every text content item that has only `type` and
+ * `text`, every other non-binary content item (a text item with any other member, such as `annotations` or `_meta`,
+ * included) and the rest of the result (`structuredContent`, `_meta`, …) serialized as JSON, or the whole JSON-RPC
+ * error serialized as JSON. A body with both `error` and `result` is malformed (MALFORMED_REQUEST): screening one
+ * would pass the other unscreened. Binary content (image, audio, blob resources) cannot be screened as text:
+ * GUARDRAIL_PARTIAL_COVERAGE.
  */
 export function extractToolTexts(body: Record<string, unknown>): Parsed<ToolTexts> {
   const slots: ToolTextSlot[] = [];
   const texts: string[] = [];
+  if (hasErrorAndResult(body)) return fail('MALFORMED_REQUEST', 'response has both error and result');
   if (isPlainObject(body.error)) {
-    if (typeof body.error.message === 'string') {
-      slots.push({ kind: 'error-message' });
-      texts.push(body.error.message);
-    }
-    if (body.error.data !== undefined) {
-      slots.push({ kind: 'error-data' });
-      texts.push(JSON.stringify(body.error.data));
-    }
+    slots.push({ kind: 'error-json' });
+    texts.push(JSON.stringify(body.error));
     return { ok: true, value: { slots, texts } };
   }
   if (!isPlainObject(body.result)) return fail('MALFORMED_REQUEST', 'tools/call response has neither result nor error');
@@ -651,6 +656,12 @@ export function extractToolTexts(body: Record<string, unknown>): Parsed<ToolText
     if (!isPlainObject(item)) return fail('MALFORMED_REQUEST', `result.content[${index}] is not an object`);
     if (item.type === 'text') {
       if (typeof item.text !== 'string') return fail('MALFORMED_REQUEST', `result.content[${index}].text is not a string`);
+      if (Object.keys(item).some((k) => k !== 'type' && k !== 'text')) {
+        // Other members (annotations, _meta, …) reach the model too: the whole item is screened.
+        slots.push({ kind: 'content-json', index });
+        texts.push(JSON.stringify(item));
+        continue;
+      }
       slots.push({ kind: 'content-text', index });
       texts.push(item.text);
     } else if (BINARY_CONTENT.has(String(item.type)) || (isPlainObject(item.resource) && item.resource.blob !== undefined)) {
@@ -674,11 +685,14 @@ export function extractToolTexts(body: Record<string, unknown>): Parsed<ToolText
 export function applyToolTexts(body: Record<string, unknown>, tool: ToolTexts, screened: readonly string[]): Record<string, unknown> | undefined {
   try {
     if (screened.length !== tool.texts.length) return undefined;
+    if (hasErrorAndResult(body)) return undefined;
     if (isPlainObject(body.error)) {
-      const error: Record<string, unknown> = { ...body.error };
+      let error: Record<string, unknown> = body.error;
       tool.slots.forEach((slot, i) => {
-        if (slot.kind === 'error-message') error.message = screened[i];
-        if (slot.kind === 'error-data') error.data = parseStrictJson(screened[i]);
+        if (slot.kind !== 'error-json') throw new SyntaxError('slot does not fit an error');
+        const masked = parseStrictJson(screened[i]);
+        if (!isPlainObject(masked)) throw new SyntaxError('masked error is not an object');
+        error = masked;
       });
       return { ...body, error };
     }

@@ -32,6 +32,7 @@ import {
   gatewayOutput,
   guardrailLogAction,
   handleSmuggling,
+  hasErrorAndResult,
   isGatewayEvent,
   parseGatewayResponseEvent,
   parseStandaloneRequest,
@@ -191,9 +192,10 @@ function requestIdOf(event: unknown): unknown {
 
 /**
  * Screens an AgentCore Gateway RESPONSE interceptor event (format 1.0). For `tools/call`, every text the model would
- * see (text contents, other contents and `structuredContent` as JSON, or a JSON-RPC error's message and data) is
+ * see (bare text contents, other contents and `structuredContent` as JSON, or the whole JSON-RPC error as JSON) is
  * screened as `config.toolResultSource`: allowed → passed as is, masked → the masked texts, blocked or any fault →
- * the result is replaced with an `isError` tool result naming the reason code. Other methods pass through unchanged.
+ * the result is replaced with an `isError` tool result naming the reason code. Other methods pass through unchanged;
+ * a body of any method with both `error` and `result` is malformed and withheld (MALFORMED_REQUEST).
  * Never throws; reusable by other interceptors (e.g. to compose with tool-list scanning).
  */
 export async function screenGatewayResponse(event: unknown, deps: ScreenDependencies): Promise<GatewayScreenResult> {
@@ -208,6 +210,8 @@ export async function screenGatewayResponse(event: unknown, deps: ScreenDependen
     const parsed = parseGatewayResponseEvent(event);
     if (!parsed.ok) return withhold(parsed.reasonCode, parsed.detail, requestIdOf(event));
     const { method, statusCode, body, id } = parsed.value;
+    // Whatever the method: a reader may take either member, and only one could be screened.
+    if (hasErrorAndResult(body)) return withhold('MALFORMED_REQUEST', 'response has both error and result', id, [], method);
     const looksLikeToolResult = (typeof body.result === 'object' && body.result !== null && Array.isArray((body.result as { content?: unknown }).content)) || body.error !== undefined;
     const applies = method === 'tools/call' || (method === undefined && looksLikeToolResult);
     if (!applies) {

@@ -25,10 +25,12 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 /**
  * How to treat a response: a `tools/list` result when the request's method says so, or, when the event does not
  * carry the request, when the result has a `tools` list (filtering a list is the safe reading of an unknown one).
- * A JSON-RPC error is never a tool list.
+ * A JSON-RPC error is never a tool list; a body with both `error` and `result` is classed OTHER, and the guardrail
+ * screening of OTHER withholds it as malformed.
  */
 export function responseKind(method: string | undefined, body: Readonly<Record<string, unknown>>): ResponseKind {
-  if (body.error !== undefined) return ResponseKind.OTHER;
+  // An error (even `null`) is never a list; with a result as well, the body is malformed and screening withholds it.
+  if (Object.prototype.hasOwnProperty.call(body, 'error')) return ResponseKind.OTHER;
   if (method === 'tools/list') return ResponseKind.TOOL_LIST;
   if (method === undefined && isPlainObject(body.result) && Array.isArray(body.result.tools)) return ResponseKind.TOOL_LIST;
   return ResponseKind.OTHER;
@@ -36,7 +38,7 @@ export function responseKind(method: string | undefined, body: Readonly<Record<s
 
 /** The filtered list. */
 export interface ToolListOutcome {
-  /** The response body with `result.tools` replaced by the kept (and rewritten) definitions. */
+  /** The response body with `result` rebuilt as the kept (and rewritten) definitions plus a string `nextCursor`. */
   readonly body: Record<string, unknown>;
   readonly kept: number;
   readonly removed: readonly RemovedTool[];
@@ -62,7 +64,8 @@ export function hideArguments(definition: unknown, hidden: readonly string[]): u
  * Filters a `tools/list` response body with the deployed registry and pins: in order, malformed definitions, name
  * collisions (exact or look-alike), scanner errors, tools the registry does not know, and unpinned or changed
  * definitions are removed, each with its reason code (see `filterToolList`); kept definitions get annotations no
- * weaker than their registered risk, and lose the arguments the model must not fill. Never throws.
+ * weaker than their registered risk, and lose the arguments the model must not fill. The result is rebuilt as
+ * `{ tools, nextCursor }` (`nextCursor` only when a string): no other member passes unscanned. Never throws.
  */
 export function filterToolListBody(body: Readonly<Record<string, unknown>>, gateway: GatewayConfig): ToolListOutcome {
   const filtered = filterToolList(body.result, {
@@ -76,8 +79,10 @@ export function filterToolListBody(body: Readonly<Record<string, unknown>>, gate
     const bound = split ? gateway.bindingsOf(`${split.target}___${split.name}`).map((b) => b.argument) : [];
     return hideArguments(def, [...RESERVED_ARGUMENT_NAMES, ...bound]);
   });
+  // Only what was filtered goes back: any other member of the result (content, _meta, …) would reach the model unscanned.
+  const nextCursor = isPlainObject(body.result) ? body.result.nextCursor : undefined;
   return {
-    body: { ...body, result: { ...filtered.result, tools } },
+    body: { ...body, result: { tools, ...(typeof nextCursor === 'string' ? { nextCursor } : {}) } },
     kept: tools.length,
     removed: filtered.removed,
     warnings: filtered.warnings,
