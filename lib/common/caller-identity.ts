@@ -46,10 +46,10 @@ export interface OidcCallerIdentityOptions {
    */
   readonly jwksUri?: string;
   /**
-   * Accepted audiences (`aud`). At least one of `audiences` and `clientIds` is required.
-   * @default - the audience is not checked
+   * Accepted audiences (`aud`) of access tokens for this API: at least one. Required because OIDC has no standard
+   * token-use claim, and an ID token's audience is its client: checking only the client would accept ID tokens.
    */
-  readonly audiences?: string[];
+  readonly audiences: string[];
   /**
    * Accepted clients (`client_id`, else `azp`).
    * @default - the client is not checked
@@ -256,8 +256,10 @@ class OidcCallerIdentity extends CallerIdentity {
     throwIfInvalid('CallerIdentity.oidc', [
       ...validatePattern('issuer', options.issuer, https, 'an https URL without query or fragment'),
       ...validatePattern('jwksUri', options.jwksUri, https, 'an https URL without query or fragment'),
-      ...(!options.audiences?.length && !options.clientIds?.length
-        ? ['neither audiences nor clientIds is set; allowed: at least one accepted audience or client id']
+      // OIDC has no standard token-use claim: an ID token's audience is its client, so a check on the client alone
+      // would accept ID tokens as access tokens. The API's own audience is what tells them apart.
+      ...(!options.audiences?.length
+        ? ['audiences is empty; allowed: at least one API audience (the aud of access tokens for this API; checking only the client would also accept ID tokens)']
         : []),
       ...validateSkew(options.clockSkewSeconds),
     ]);

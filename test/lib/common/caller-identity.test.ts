@@ -64,7 +64,7 @@ describe('CallerIdentity', () => {
 
   test.each<[string, () => unknown, RegExp]>([
     ['an http issuer', () => CallerIdentity.oidc({ issuer: 'http://login.example.com', audiences: ['a'] }), /issuer is "http:\/\/login.example.com"; allowed: an https URL/],
-    ['neither audience nor client', () => CallerIdentity.oidc({ issuer: 'https://login.example.com' }), /neither audiences nor clientIds/],
+    ['no API audience (a client-only check would accept ID tokens)', () => CallerIdentity.oidc({ issuer: 'https://login.example.com', audiences: [], clientIds: ['app'] }), /audiences is empty; allowed: at least one API audience/],
     ['a clock skew over a minute', () => CallerIdentity.oidc({ issuer: 'https://l.example.com', audiences: ['a'], clockSkewSeconds: 300 }), /clockSkewSeconds is 300; allowed: a whole number from 0 to 60/],
     ['no Cognito clients', () => {
       const stack = testStack();

@@ -203,7 +203,7 @@ describe('pins per stack and per issuer', () => {
     const app = testApp();
     const a = new Stack(app, 'A', { env: TEST_ENV });
     const b = new Stack(app, 'B', { env: TEST_ENV });
-    const identity = CallerIdentity.oidc({ issuer: 'https://login.example.com', jwksUri: 'https://keys.example.com/jwks', clientIds: ['app'] }).withPinnedKeys(a);
+    const identity = CallerIdentity.oidc({ issuer: 'https://login.example.com', jwksUri: 'https://keys.example.com/jwks', audiences: ['api'], clientIds: ['app'] }).withPinnedKeys(a);
     consumer(b, 'Consumer', identity);
     const tb = Template.fromStack(b);
     tb.resourceCountIs(PIN, 1);
