@@ -18,7 +18,7 @@ import {
   JwksPinProperty,
 } from '../../lambda/jwks-pin/contract';
 import { METRIC_NAMESPACE } from '../../lambda/shared/log-contract';
-import { EnforcementFunction } from '../private/enforcement-function';
+import { EnforcementFunction, EnforcementInvocation } from '../private/enforcement-function';
 import { acknowledgeNagAll } from '../private/nag';
 import { throwIfInvalid, validateInteger, validatePattern } from '../private/validation';
 
@@ -155,6 +155,7 @@ export class JwksPin extends Construct {
 
     const fn = new EnforcementFunction(this, 'Function', {
       handlerName: 'jwks-pin',
+      invocation: EnforcementInvocation.DEPLOYMENT_AND_SCHEDULE,
       description: 'cdk-ai-defense jwks-pin: pins the issuer public keys at deploy time and checks them for drift (outside the VPC)',
       timeout: Duration.seconds(60),
       memorySize: 256,
@@ -168,8 +169,6 @@ export class JwksPin extends Construct {
     this.function = fn;
     this.logGroup = fn.decisionLogGroup;
     acknowledgeNagAll(fn, ['NIST.800.53.R5-LambdaInsideVPC', 'HIPAA.Security-LambdaInsideVPC'], "By design outside the VPC: the function must reach the identity provider's public JWKS on the internet (the isolated subnets have no internet path, and Cognito's PrivateLink endpoint does not serve user pools with a domain); it reads only public keys, holds no permission beyond its own log group, and no workload calls it.");
-    acknowledgeNagAll(fn, ['Serverless-LambdaDLQ', 'NIST.800.53.R5-LambdaDLQ', 'HIPAA.Security-LambdaDLQ', 'Serverless-LambdaAsyncFailureDestination'], 'Invoked asynchronously only by CloudFormation (which fails the deployment when no answer arrives) and by the drift schedule (a run that fails publishes no datapoint, and the drift alarm treats missing data as drift); a queued event would hold a presigned CloudFormation response URL and nothing worth replaying.');
-    acknowledgeNagAll(fn, ['NIST.800.53.R5-LambdaConcurrency', 'HIPAA.Security-LambdaConcurrency'], 'Runs a few times per deployment and once per drift-check interval; reserved concurrency could only throttle a deployment or a check.');
 
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: fn.functionArn,

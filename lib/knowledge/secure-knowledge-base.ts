@@ -12,7 +12,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct, IConstruct } from 'constructs';
 import { MetadataCheckEnv, layoutProblems } from '../../lambda/metadata-check/config';
 import { acknowledgeReplication, accessLogsBucket } from '../private/buckets';
-import { EnforcementFunction, EnforcementFunctionOptions } from '../private/enforcement-function';
+import { EnforcementFunction, EnforcementFunctionOptions, EnforcementInvocation } from '../private/enforcement-function';
 import { ManagedPolicyRole } from '../private/managed-policy-role';
 import { acknowledgeNag, acknowledgeNagAll } from '../private/nag';
 import { throwIfInvalid, validatePattern } from '../private/validation';
@@ -327,7 +327,7 @@ export class SecureKnowledgeBase extends SecureKnowledgeBaseBase {
 
     // ---- ingestion check --------------------------------------------------------------------------------------
     const check = new EnforcementFunction(this, 'IngestionCheck', {
-      asynchronousWithFailureDestination: true,
+      invocation: EnforcementInvocation.ASYNCHRONOUS_WITH_FAILURE_DESTINATION,
       ...props,
       handlerName: 'metadata-check',
       description: 'cdk-ai-defense metadata-check: publishes documents only with a sidecar that satisfies the metadata contract',

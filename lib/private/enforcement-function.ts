@@ -50,12 +50,49 @@ export interface EnforcementFunctionProps extends EnforcementFunctionOptions {
   /** @default 512 */
   readonly memorySize?: number;
   /**
-   * The function is invoked asynchronously (events) and the caller configures an on-failure destination with
-   * `configureAsyncInvoke`; otherwise it is invoked synchronously and a failure is returned to the caller.
-   * @default false
+   * How the function is invoked, which decides why it needs no dead-letter queue and no reserved concurrency.
+   * @default EnforcementInvocation.SYNCHRONOUS
    */
-  readonly asynchronousWithFailureDestination?: boolean;
+  readonly invocation?: EnforcementInvocation;
 }
+
+/**
+ * How an enforcement function is invoked. cdk-nag's dead-letter-queue and reserved-concurrency rules are acknowledged
+ * once, here, with the reason that is true for that mode.
+ * @internal
+ */
+export enum EnforcementInvocation {
+  /** Interceptors, tool targets, APIs: a failure is returned to the caller as a deny. */
+  SYNCHRONOUS = 'SYNCHRONOUS',
+  /** Events with an on-failure destination set through `configureAsyncInvoke`. */
+  ASYNCHRONOUS_WITH_FAILURE_DESTINATION = 'ASYNCHRONOUS_WITH_FAILURE_DESTINATION',
+  /** A deployment-time custom resource that also runs on a schedule; a failure fails the deployment or raises an alarm. */
+  DEPLOYMENT_AND_SCHEDULE = 'DEPLOYMENT_AND_SCHEDULE',
+}
+
+const DLQ_RULES = ['Serverless-LambdaDLQ', 'NIST.800.53.R5-LambdaDLQ', 'HIPAA.Security-LambdaDLQ'];
+const ASYNC_DESTINATION_RULE = 'Serverless-LambdaAsyncFailureDestination';
+const CONCURRENCY_RULES = ['NIST.800.53.R5-LambdaConcurrency', 'HIPAA.Security-LambdaConcurrency'];
+
+/** Why each mode needs no dead-letter queue (and, except with a destination, no on-failure destination). */
+const NO_DLQ_REASON: Record<EnforcementInvocation, string> = {
+  SYNCHRONOUS:
+    'Enforcement handlers are invoked synchronously (interceptors, tool targets, API calls); a failed call is returned to the caller as a deny, so there is no asynchronous event to park in a dead-letter queue.',
+  ASYNCHRONOUS_WITH_FAILURE_DESTINATION:
+    'Failed asynchronous invocations go to the on-failure destination configured with configureAsyncInvoke, which keeps the event and the error; a classic dead-letter queue would receive the same events without the error.',
+  DEPLOYMENT_AND_SCHEDULE:
+    'Invoked by CloudFormation (which fails the deployment when no answer arrives) and by a schedule (a failed run publishes no datapoint, which the alarm treats as a failure); a queued event would hold a presigned CloudFormation response URL and nothing worth replaying.',
+};
+
+/** Why each mode needs no reserved concurrency. */
+const NO_CONCURRENCY_REASON: Record<EnforcementInvocation, string> = {
+  SYNCHRONOUS:
+    'Reserved concurrency on a synchronous security control only adds throttling, and a throttled control denies every request; set reservedConcurrentExecutions through the escape hatch if a ceiling is wanted.',
+  ASYNCHRONOUS_WITH_FAILURE_DESTINATION:
+    'Reserved concurrency would only delay event processing (throttled events are retried and then sent to the on-failure destination); set reservedConcurrentExecutions through the escape hatch if a ceiling is wanted.',
+  DEPLOYMENT_AND_SCHEDULE:
+    'Runs a few times per deployment and once per scheduled check; reserved concurrency could only throttle a deployment or a check.',
+};
 
 /** Id of the stack-wide key that encrypts the library's log groups. */
 const SHARED_LOG_KEY_ID = 'CdkAiDefenseLogKey';
@@ -141,23 +178,9 @@ export class EnforcementFunction extends lambda.Function {
       role.addToPrincipalPolicy(lambdaVpcAccessStatement());
     }
     acknowledgeNag(role, 'AwsSolutions-IAM5[Resource::*]', 'Only actions without resource-level scoping use "*": X-Ray PutTraceSegments/PutTelemetryRecords for tracing, and, in a VPC, the EC2 network-interface actions Lambda needs (the documented minimum).');
-    if (props.asynchronousWithFailureDestination) {
-      acknowledgeNagAll(
-        this,
-        ['Serverless-LambdaDLQ', 'NIST.800.53.R5-LambdaDLQ', 'HIPAA.Security-LambdaDLQ'],
-        'Failed asynchronous invocations go to the on-failure destination configured with configureAsyncInvoke, which keeps the event and the error; a classic dead-letter queue would receive the same events without the error.',
-      );
-    } else {
-      acknowledgeNagAll(
-        this,
-        ['Serverless-LambdaDLQ', 'NIST.800.53.R5-LambdaDLQ', 'HIPAA.Security-LambdaDLQ', 'Serverless-LambdaAsyncFailureDestination'],
-        'Enforcement handlers are invoked synchronously (interceptors, tool targets, API calls); a failed call is returned to the caller as a deny, so there is no asynchronous event to park in a dead-letter queue.',
-      );
-    }
-    acknowledgeNagAll(
-      this,
-      ['NIST.800.53.R5-LambdaConcurrency', 'HIPAA.Security-LambdaConcurrency'],
-      'Reserved concurrency on a synchronous security control only adds throttling, and a throttled control denies every request; set reservedConcurrentExecutions through the escape hatch if a ceiling is wanted.',
-    );
+    const invocation = props.invocation ?? EnforcementInvocation.SYNCHRONOUS;
+    const hasDestination = invocation === EnforcementInvocation.ASYNCHRONOUS_WITH_FAILURE_DESTINATION;
+    acknowledgeNagAll(this, hasDestination ? DLQ_RULES : [...DLQ_RULES, ASYNC_DESTINATION_RULE], NO_DLQ_REASON[invocation]);
+    acknowledgeNagAll(this, CONCURRENCY_RULES, NO_CONCURRENCY_REASON[invocation]);
   }
 }

@@ -1,6 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import { EnforcementFunction } from '../../../lib/private/enforcement-function';
+import { Validations } from 'aws-cdk-lib';
+import { EnforcementFunction, EnforcementInvocation } from '../../../lib/private/enforcement-function';
 import { nagFindings } from '../../rig/nag';
 import { synthOnce, Synthesized } from '../../rig/synth';
 
@@ -64,6 +65,26 @@ describe('EnforcementFunction', () => {
     const unexpected = rules.filter((r) => !r.includes('Vpc/Flow') && !/LambdaInsideVPC TestStack\/Outside\/Resource$/.test(r));
     expect(unexpected).toEqual([]);
     expect(rules).toContain('NIST.800.53.R5-LambdaInsideVPC TestStack/Outside/Resource');
+  });
+
+  test('acknowledges the dead-letter and concurrency rules once, with the reason true for how it is invoked', () => {
+    const acknowledged = (fn: EnforcementFunction): Record<string, string> =>
+      Object.assign({}, ...fn.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY).map((m) => m.data));
+    const built = synthOnce((stack) => ({
+      sync: new EnforcementFunction(stack, 'Sync', { handlerName: 'demo', description: 'd' }),
+      events: new EnforcementFunction(stack, 'Events', { handlerName: 'demo', description: 'd', invocation: EnforcementInvocation.ASYNCHRONOUS_WITH_FAILURE_DESTINATION }),
+      deploy: new EnforcementFunction(stack, 'Deploy', { handlerName: 'demo', description: 'd', invocation: EnforcementInvocation.DEPLOYMENT_AND_SCHEDULE }),
+    })).built;
+    const sync = acknowledged(built.sync);
+    const events = acknowledged(built.events);
+    const deploy = acknowledged(built.deploy);
+    const key = (rule: string) => Object.keys(sync).concat(Object.keys(events), Object.keys(deploy)).find((k) => k.endsWith(rule))!;
+    expect(JSON.stringify(sync[key('NIST.800.53.R5-LambdaDLQ')])).toMatch(/synchronously/);
+    expect(JSON.stringify(events[key('NIST.800.53.R5-LambdaDLQ')])).toMatch(/on-failure destination/);
+    expect(JSON.stringify(deploy[key('NIST.800.53.R5-LambdaDLQ')])).toMatch(/CloudFormation/);
+    // Only a function with a real on-failure destination leaves the destination rule to be checked.
+    expect(Object.keys(events).some((k) => k.endsWith('Serverless-LambdaAsyncFailureDestination'))).toBe(false);
+    expect(Object.keys(deploy).some((k) => k.endsWith('Serverless-LambdaAsyncFailureDestination'))).toBe(true);
   });
 
   test('fails with the bad name when a handler name is not a folder name', () => {
