@@ -6,6 +6,8 @@
 import { ApplyGuardrailCommand, BedrockRuntimeClient, ConverseCommand, ConverseCommandInput } from '@aws-sdk/client-bedrock-runtime';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
+import { FAULT_CODE, awsFault, hang } from '../../rig/faults';
+import { captureDecisions } from '../../rig/decision-log-capture';
 import { AGENT_LOOP_DEFAULTS, AgentLoopSettings } from '../../../lambda/agent-loop/config';
 import { AgentHook, loopDeny } from '../../../lambda/agent-loop/hooks';
 import { AgentLoopHandler, AgentLoopHandlerOptions, AgentLoopResponse, createHandler, handler as envHandler, misconfiguredHandler } from '../../../lambda/agent-loop/index';
@@ -149,31 +151,10 @@ function ask(h: AgentLoopHandler, prompt = 'Who is customer 42?', token: string 
   return h({ callerToken: token, sessionId: 'sess-1', prompt }, { awsRequestId: 'req-1' });
 }
 
-let sink: string[] | undefined;
 beforeAll(() => {
-  jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    sink?.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-    return true;
-  });
+  jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
 });
 afterAll(() => jest.restoreAllMocks());
-
-async function decisions<T>(fn: () => Promise<T>): Promise<{ value: T; lines: Array<Record<string, unknown>>; raw: string }> {
-  const chunks: string[] = [];
-  sink = chunks;
-  try {
-    const value = await fn();
-    const raw = chunks.join('');
-    const lines = raw
-      .split('\n')
-      .filter((l) => l.trim().startsWith('{'))
-      .map((l) => JSON.parse(l) as Record<string, unknown>)
-      .filter((l) => l.message === 'decision');
-    return { value, lines, raw };
-  } finally {
-    sink = undefined;
-  }
-}
 
 beforeEach(() => {
   bedrock.reset();
@@ -205,7 +186,7 @@ describe('allowed, forbidden and high-risk tools', () => {
   test('a forbidden tool (listed by the gateway, not allowlisted) is refused and never runs', async () => {
     const gw = gateway();
     bedrock.on(ConverseCommand).resolvesOnce(toolTurn(['t1', 'Admin___drop_db', {}])).resolvesOnce(answerTurn('I cannot do that.'));
-    const { value, lines } = await decisions(() => ask(build(gw)));
+    const { value, lines } = await captureDecisions(() => ask(build(gw)));
     expect(value.status).toBe('COMPLETED');
     expect(value.toolCalls).toBe(0);
     expect(gw.calls).toEqual([]);
@@ -326,7 +307,7 @@ describe('local tools get the verified caller, never one from the prompt or the 
   test('a local tool code the catalogue does not have becomes TOOL_DENIED (named only in the log detail)', async () => {
     lambda.on(InvokeCommand).resolves(lambdaAnswer({ ok: false, reasonCode: 'QUOTA_EXCEEDED' }));
     bedrock.on(ConverseCommand).resolvesOnce(toolTurn(['t1', 'calc', { expression: '1' }])).resolvesOnce(answerTurn('ok'));
-    const { value, lines } = await decisions(() => ask(build()));
+    const { value, lines } = await captureDecisions(() => ask(build()));
     expect(value.status).toBe('COMPLETED');
     expect(lastToolResults()).toEqual(['Tool call refused (TOOL_DENIED); the tool did not run.']);
     expect(lines).toContainEqual(expect.objectContaining({ control: 'agent-tool', outcome: 'DENY', reasonCode: 'TOOL_DENIED', reasonDetail: 'denied with its own code QUOTA_EXCEEDED' }));
@@ -521,7 +502,7 @@ describe('customer hooks', () => {
     };
     const gw = gateway();
     bedrock.on(ConverseCommand).resolvesOnce(toolTurn(['t1', 'Crm___lookup', { id: '42' }])).resolvesOnce(answerTurn('ok'));
-    const { lines } = await decisions(() => ask(build(gw, {}, { hooks: [hook] })));
+    const { lines } = await captureDecisions(() => ask(build(gw, {}, { hooks: [hook] })));
     expect(seen).toEqual(['alice:Crm___lookup']);
     expect(gw.calls).toEqual([]);
     expect(lastToolResults()).toEqual(['Tool call refused (TOOL_POLICY_DENIED); the tool did not run.']);
@@ -549,7 +530,7 @@ describe('customer hooks', () => {
     });
     const gw = gateway();
     bedrock.on(ConverseCommand).resolvesOnce(toolTurn(['t1', 'Crm___lookup', { id: '42' }])).resolvesOnce(answerTurn('ACME'));
-    const { value: res, lines } = await decisions(() => ask(build(gw, settings)));
+    const { value: res, lines } = await captureDecisions(() => ask(build(gw, settings)));
     expect(gw.calls).toEqual([]);
     // OUT_OF_HOURS is the hook's own code, not a catalogued one: the model and the log see HOOK_DENIED, the detail names it.
     expect(lastToolResults()).toEqual(['Tool call refused (HOOK_DENIED); the tool did not run.']);
@@ -562,14 +543,13 @@ describe('customer hooks', () => {
 // The five fault kinds at every call site
 // ---------------------------------------------------------------------------------------------------------------
 
-const hang = () => new Promise<never>(() => undefined);
 type SdkFault = [string, () => unknown, string];
 const SDK_FAULTS: SdkFault[] = [
-  ['throttle', () => Promise.reject(sdkError('ThrottlingException', 429)), 'UPSTREAM_THROTTLED'],
-  ['5xx', () => Promise.reject(sdkError('InternalServerException', 500)), 'UPSTREAM_UNAVAILABLE'],
-  ['timeout', hang, 'UPSTREAM_TIMEOUT'],
-  ['AccessDenied', () => Promise.reject(sdkError('AccessDeniedException', 403)), 'UPSTREAM_ACCESS_DENIED'],
-  ['malformed response', () => Promise.resolve({ unexpected: true }), 'UPSTREAM_MALFORMED_RESPONSE'],
+  ['throttle', () => Promise.reject(awsFault('throttle', { httpStatusCode: 429 })), FAULT_CODE.throttle],
+  ['5xx', () => Promise.reject(awsFault('server')), FAULT_CODE.server],
+  ['timeout', hang, FAULT_CODE.timeout],
+  ['AccessDenied', () => Promise.reject(awsFault('accessDenied')), FAULT_CODE.accessDenied],
+  ['malformed response', () => Promise.resolve({ unexpected: true }), FAULT_CODE.malformed],
 ];
 
 function expectDenied(res: AgentLoopResponse, code: string): void {
@@ -671,10 +651,10 @@ describe('faults at the gateway deny, and no tool runs after them', () => {
 
 describe('faults at Lambda Invoke deny (local tools and hook functions)', () => {
   const LAMBDA_FAULTS: SdkFault[] = [
-    ['throttle', () => Promise.reject(sdkError('TooManyRequestsException', 429)), 'UPSTREAM_THROTTLED'],
-    ['5xx', () => Promise.reject(sdkError('ServiceException', 500)), 'UPSTREAM_UNAVAILABLE'],
-    ['timeout', hang, 'UPSTREAM_TIMEOUT'],
-    ['AccessDenied', () => Promise.reject(sdkError('AccessDeniedException', 403)), 'UPSTREAM_ACCESS_DENIED'],
+    ['throttle', () => Promise.reject(awsFault('throttle', { name: 'TooManyRequestsException', httpStatusCode: 429 })), FAULT_CODE.throttle],
+    ['5xx', () => Promise.reject(awsFault('server', { name: 'ServiceException' })), FAULT_CODE.server],
+    ['timeout', hang, FAULT_CODE.timeout],
+    ['AccessDenied', () => Promise.reject(awsFault('accessDenied')), FAULT_CODE.accessDenied],
     ['malformed response (not JSON)', () => Promise.resolve(lambdaAnswer('not json')), 'UPSTREAM_MALFORMED_RESPONSE'],
     ['malformed response (wrong shape)', () => Promise.resolve(lambdaAnswer({ ok: true, result: 1, extra: 2 })), 'UPSTREAM_MALFORMED_RESPONSE'],
     ['function error', () => Promise.resolve(lambdaAnswer({ errorMessage: 'boom' }, { FunctionError: 'Unhandled' })), 'UPSTREAM_UNAVAILABLE'],
@@ -721,7 +701,7 @@ describe('configuration and logging', () => {
     const secretPrompt = 'my secret prompt text';
     const gw = gateway({ Crm___lookup: { result: { content: [{ type: 'text', text: 'secret tool output' }] } } });
     bedrock.on(ConverseCommand).resolvesOnce(toolTurn(['t1', 'Crm___lookup', { id: '42' }])).resolvesOnce(answerTurn('secret answer'));
-    const { value, lines, raw } = await decisions(() => ask(build(gw), secretPrompt));
+    const { value, lines, raw } = await captureDecisions(() => ask(build(gw), secretPrompt));
     expect(value.status).toBe('COMPLETED');
     for (const s of [secretPrompt, 'secret tool output', 'secret answer', ALICE.slice(0, 40)]) expect(raw).not.toContain(s);
     const final = lines.filter((l) => l.control === 'agent-loop');

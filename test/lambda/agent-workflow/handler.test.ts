@@ -5,6 +5,7 @@
  */
 import { InvokeCommand, InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
+import { FAULT_KINDS, awsFault, hang } from '../../rig/faults';
 import { FetchFunction, createTokenSource, extensionSecretReader } from '../../../lambda/agent-workflow/clients';
 import { WorkflowEnv, WorkflowSettings, workflowSettingsFromEnv } from '../../../lambda/agent-workflow/config';
 import { StepOutput, WorkflowStepError, createHandler, handler as envHandler } from '../../../lambda/agent-workflow/index';
@@ -230,9 +231,9 @@ describe('RUN_AGENT', () => {
 // The five fault kinds at every call site: the secret (extension), the token endpoint, the agent's Invoke
 // ---------------------------------------------------------------------------------------------------------------
 
-const FAULT_CODES = ['UPSTREAM_THROTTLED', 'UPSTREAM_UNAVAILABLE', 'UPSTREAM_TIMEOUT', 'UPSTREAM_ACCESS_DENIED', 'UPSTREAM_MALFORMED_RESPONSE'];
+/** The five codes in the order of each site's faults below. */
+const FAULT_CODES = FAULT_KINDS.map(([, code]) => code);
 const retryable = (code: string) => ['UPSTREAM_THROTTLED', 'UPSTREAM_UNAVAILABLE', 'UPSTREAM_TIMEOUT'].includes(code);
-const sdkError = (name: string, status: number) => Object.assign(new Error(name), { name, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status } });
 
 const SITES: Record<string, Array<() => void>> = {
   'secret (Parameters and Secrets extension)': [
@@ -250,10 +251,10 @@ const SITES: Record<string, Array<() => void>> = {
     () => (http.token = () => json({ access_token: 'not-a-jwt', token_type: 'Bearer', expires_in: 900 })),
   ],
   'Lambda Invoke (agent)': [
-    () => lambda.on(InvokeCommand).rejects(sdkError('TooManyRequestsException', 429)),
-    () => lambda.on(InvokeCommand).rejects(sdkError('ServiceException', 500)),
-    () => lambda.on(InvokeCommand).callsFake(() => new Promise(() => undefined)),
-    () => lambda.on(InvokeCommand).rejects(sdkError('AccessDeniedException', 403)),
+    () => lambda.on(InvokeCommand).rejects(awsFault('throttle', { name: 'TooManyRequestsException', httpStatusCode: 429 })),
+    () => lambda.on(InvokeCommand).rejects(awsFault('server', { name: 'ServiceException' })),
+    () => lambda.on(InvokeCommand).callsFake(hang),
+    () => lambda.on(InvokeCommand).rejects(awsFault('accessDenied')),
     () => lambda.on(InvokeCommand).resolves({ StatusCode: 200, Payload: new TextEncoder().encode('{"status":"COMPLETED"') } as unknown as InvokeCommandOutput),
   ],
 };

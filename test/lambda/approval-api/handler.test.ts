@@ -1,8 +1,6 @@
 import {
   DynamoDBClient,
   GetItemCommand,
-  InternalServerError,
-  ProvisionedThroughputExceededException,
   QueryCommand,
   TransactWriteItemsCommand,
 } from '@aws-sdk/client-dynamodb';
@@ -14,6 +12,8 @@ import {
   TaskTimedOut,
 } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
+import { FAULT_KINDS, FaultKind, awsFault } from '../../rig/faults';
+import { captureDecisions } from '../../rig/decision-log-capture';
 import { ApprovalEnv } from '../../../lambda/approval/config';
 import { createDynamoDbApprovalGate } from '../../../lambda/approval/gate';
 import { BoundCall, callDigest, principalCounterId, taskApprovalId } from '../../../lambda/approval/hash';
@@ -103,27 +103,6 @@ async function requested(call: BoundCall = CALL): Promise<string> {
   return table.items.get(callDigest(call))!.approvalHash.S!;
 }
 
-/** Everything written to stdout during `fn` (decision lines). */
-async function captureStdout<T>(fn: () => Promise<T>): Promise<{ value: T; lines: Array<Record<string, unknown>>; raw: string }> {
-  const chunks: string[] = [];
-  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-    return true;
-  });
-  try {
-    const value = await fn();
-    const raw = chunks.join('');
-    const lines = raw
-      .split('\n')
-      .filter((l) => l.trim().startsWith('{'))
-      .map((l) => JSON.parse(l) as Record<string, unknown>)
-      .filter((l) => l.message === 'decision');
-    return { value, lines, raw };
-  } finally {
-    spy.mockRestore();
-  }
-}
-
 beforeEach(() => {
   jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
   ddb.reset();
@@ -169,7 +148,7 @@ describe('approver API: a human approves exactly the call, and the call proceeds
       selfRequested: false,
     });
 
-    const { value: decided, lines } = await captureStdout(() => api()(decide(token('bob'), 'APPROVE', hash)));
+    const { value: decided, lines } = await captureDecisions(() => api()(decide(token('bob'), 'APPROVE', hash)));
     expect(decided.statusCode).toBe(200);
     expect(bodyOf(decided)).toEqual({ ok: true, approvalId: ID, status: 'APPROVED' });
     expect(table.items.get(ID)).toEqual(expect.objectContaining({ status: { S: 'APPROVED' }, decidedBy: { S: BOB }, decidedAt: { N: String(clock) } }));
@@ -404,27 +383,8 @@ describe('workflow approvals: the Step Functions task token', () => {
   });
 });
 
-type Fault = 'throttle' | 'server' | 'timeout' | 'accessDenied' | 'malformed';
-const FAULTS: Array<[Fault, string, number]> = [
-  ['throttle', 'UPSTREAM_THROTTLED', 429],
-  ['server', 'UPSTREAM_UNAVAILABLE', 503],
-  ['timeout', 'UPSTREAM_TIMEOUT', 504],
-  ['accessDenied', 'UPSTREAM_ACCESS_DENIED', 503],
-  ['malformed', 'UPSTREAM_MALFORMED_RESPONSE', 503],
-];
-
-function awsFault(fault: Exclude<Fault, 'malformed'>): Error {
-  switch (fault) {
-    case 'throttle':
-      return new ProvisionedThroughputExceededException({ message: 'throughput exceeded', $metadata: { httpStatusCode: 400 } });
-    case 'server':
-      return new InternalServerError({ message: 'internal error', $metadata: { httpStatusCode: 500 } });
-    case 'timeout':
-      return Object.assign(new Error('socket timed out'), { name: 'TimeoutError' });
-    case 'accessDenied':
-      return Object.assign(new Error('not authorized'), { name: 'AccessDeniedException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
-  }
-}
+/** The HTTP status the approver API answers each fault kind with. */
+const FAULT_STATUS: Record<FaultKind, number> = { throttle: 429, server: 503, timeout: 504, accessDenied: 503, malformed: 503 };
 
 describe('approver API: the five fault kinds deny at every AWS call site', () => {
   const TASK_TOKEN = 'fault-task-token';
@@ -434,7 +394,7 @@ describe('approver API: the five fault kinds deny at every AWS call site', () =>
     await h({ taskToken: TASK_TOKEN, tool: 'refund', toolPin: STATE_MACHINE, arguments: {}, principal: ALICE, session: 'exec-1' });
     return table.items.get(TASK_ID)!.approvalHash.S!;
   };
-  const sites: Record<string, { prepare: () => Promise<string>; inject: (f: Fault) => void; request: (hash: string) => ReturnType<typeof event>; recorded: boolean }> = {
+  const sites: Record<string, { prepare: () => Promise<string>; inject: (f: FaultKind) => void; request: (hash: string) => ReturnType<typeof event>; recorded: boolean }> = {
     'Query (list)': {
       prepare: requested,
       inject: (f) => (f === 'malformed' ? ddb.on(QueryCommand).resolves({ Items: [{ id: { S: 'x' } }] }) : ddb.on(QueryCommand).rejects(awsFault(f))),
@@ -472,13 +432,13 @@ describe('approver API: the five fault kinds deny at every AWS call site', () =>
       recorded: true,
     },
   };
-  const matrix = Object.keys(sites).flatMap((site) => FAULTS.map(([fault, code, status]) => [site, fault, code, status] as const));
+  const matrix = Object.keys(sites).flatMap((site) => FAULT_KINDS.map(([fault, code]) => [site, fault, code, FAULT_STATUS[fault]] as const));
 
   test.each(matrix)('%s %s → %s (%d)', async (site, fault, code, status) => {
     const s = sites[site];
     const hash = await s.prepare();
     s.inject(fault);
-    const { value: r, lines } = await captureStdout(() => api()(s.request(hash)));
+    const { value: r, lines } = await captureDecisions(() => api()(s.request(hash)));
     expect(r.statusCode).toBe(status);
     expect(bodyOf(r)).toEqual({ ok: false, reasonCode: code, ...(s.recorded ? { decisionRecorded: true, status: expect.any(String) } : {}) });
     expect(lines.at(-1)).toEqual(expect.objectContaining({ outcome: 'DENY', reasonCode: code, fields: expect.objectContaining({ step: 'denied-fault' }) }));

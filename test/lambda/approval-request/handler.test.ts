@@ -2,12 +2,11 @@ import {
   DynamoDBClient,
   GetItemCommand,
   GetItemCommandInput,
-  InternalServerError,
-  ProvisionedThroughputExceededException,
   TransactWriteItemsCommand,
 } from '@aws-sdk/client-dynamodb';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
+import { FAULT_KINDS, FaultKind, awsFault } from '../../rig/faults';
 import { callDigest, principalCounterId, taskApprovalId } from '../../../lambda/approval/hash';
 import { SnsApprovalNotifier } from '../../../lambda/approval/notify';
 import { ApprovalStore } from '../../../lambda/approval/store';
@@ -122,31 +121,9 @@ describe('approval-request: a workflow waits for a human', () => {
   });
 });
 
-type Fault = 'throttle' | 'server' | 'timeout' | 'accessDenied' | 'malformed';
-const FAULTS: Array<[Fault, string]> = [
-  ['throttle', 'UPSTREAM_THROTTLED'],
-  ['server', 'UPSTREAM_UNAVAILABLE'],
-  ['timeout', 'UPSTREAM_TIMEOUT'],
-  ['accessDenied', 'UPSTREAM_ACCESS_DENIED'],
-  ['malformed', 'UPSTREAM_MALFORMED_RESPONSE'],
-];
-
-function awsFault(fault: Exclude<Fault, 'malformed'>): Error {
-  switch (fault) {
-    case 'throttle':
-      return new ProvisionedThroughputExceededException({ message: 'throughput exceeded', $metadata: { httpStatusCode: 400 } });
-    case 'server':
-      return new InternalServerError({ message: 'internal error', $metadata: { httpStatusCode: 500 } });
-    case 'timeout':
-      return Object.assign(new Error('socket timed out'), { name: 'TimeoutError' });
-    case 'accessDenied':
-      return Object.assign(new Error('not authorized'), { name: 'AccessDeniedException', $fault: 'client', $metadata: { httpStatusCode: 403 } });
-  }
-}
-
 describe('approval-request: the five fault kinds fail the task at every AWS call site', () => {
   const isCounter = (input: GetItemCommandInput) => String(input.Key?.id?.S).startsWith('principal#');
-  const inject: Record<string, (f: Fault) => void> = {
+  const inject: Record<string, (f: FaultKind) => void> = {
     'GetItem (approval)': (f) =>
       ddb.on(GetItemCommand).callsFake((input: GetItemCommandInput) => {
         if (isCounter(input)) return {};
@@ -162,7 +139,7 @@ describe('approval-request: the five fault kinds fail the task at every AWS call
     TransactWriteItems: (f) => (f === 'malformed' ? ddb.on(TransactWriteItemsCommand).resolves(null as never) : ddb.on(TransactWriteItemsCommand).rejects(awsFault(f))),
     Publish: (f) => (f === 'malformed' ? sns.on(PublishCommand).resolves({}) : sns.on(PublishCommand).rejects(awsFault(f))),
   };
-  const matrix = Object.keys(inject).flatMap((site) => FAULTS.map(([fault, code]) => [site, fault, code] as const));
+  const matrix = Object.keys(inject).flatMap((site) => FAULT_KINDS.map(([fault, code]) => [site, fault, code] as const));
 
   test.each(matrix)('%s %s → the task fails %s', async (site, fault, code) => {
     inject[site](fault);

@@ -3,14 +3,13 @@ import {
   DynamoDBClient,
   GetItemCommand,
   GetItemCommandInput,
-  InternalServerError,
-  ProvisionedThroughputExceededException,
   TransactionCanceledException,
   TransactWriteItemsCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { AuthorizationErrorException, InternalErrorException, PublishCommand, SNSClient, ThrottledException } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
+import { FAULT_KINDS, FaultKind, awsFault } from '../../rig/faults';
 import fc from 'fast-check';
 import { DecisionLogEntry, decisionLogAttributes } from '../../../lambda/shared/decision-log';
 import { DenyAllApprovalGate } from '../../../lambda/tool-interceptor/approval-gate';
@@ -307,29 +306,7 @@ describe('gate: request, approve, proceed exactly once', () => {
   });
 });
 
-type Fault = 'throttle' | 'server' | 'timeout' | 'accessDenied' | 'malformed';
-const FAULTS: Array<[Fault, string]> = [
-  ['throttle', 'UPSTREAM_THROTTLED'],
-  ['server', 'UPSTREAM_UNAVAILABLE'],
-  ['timeout', 'UPSTREAM_TIMEOUT'],
-  ['accessDenied', 'UPSTREAM_ACCESS_DENIED'],
-  ['malformed', 'UPSTREAM_MALFORMED_RESPONSE'],
-];
-
-function dynamoFault(fault: Exclude<Fault, 'malformed'>): Error {
-  switch (fault) {
-    case 'throttle':
-      return new ProvisionedThroughputExceededException({ message: 'throughput exceeded', $metadata: { httpStatusCode: 400 } });
-    case 'server':
-      return new InternalServerError({ message: 'internal error', $metadata: { httpStatusCode: 500 } });
-    case 'timeout':
-      return Object.assign(new Error('socket timed out'), { name: 'TimeoutError' });
-    case 'accessDenied':
-      return Object.assign(new Error('not authorized'), { name: 'AccessDeniedException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
-  }
-}
-
-function snsFault(fault: Exclude<Fault, 'malformed'>): Error {
+function snsFault(fault: Exclude<FaultKind, 'malformed'>): Error {
   switch (fault) {
     case 'throttle':
       return new ThrottledException({ message: 'rate exceeded', $metadata: { httpStatusCode: 400 } });
@@ -346,24 +323,24 @@ describe('gate: the five fault kinds deny at every AWS call site', () => {
   const isCounter = (input: GetItemCommandInput) => String(input.Key?.id?.S).startsWith('principal#');
 
   /** Makes one call site fail; the rest of the table keeps working. */
-  const inject: Record<string, (fault: Fault) => void> = {
+  const inject: Record<string, (fault: FaultKind) => void> = {
     'GetItem (approval)': (fault) =>
       ddb.on(GetItemCommand).callsFake((input: GetItemCommandInput) => {
         if (isCounter(input)) return table.items.has(String(input.Key!.id.S)) ? { Item: table.items.get(String(input.Key!.id.S)) } : {};
         if (fault === 'malformed') return { Item: { id: { S: ID }, status: { S: 'APPROVED' }, arguments: { N: '1' } } };
-        throw dynamoFault(fault);
+        throw awsFault(fault);
       }),
     'GetItem (counter)': (fault) =>
       ddb.on(GetItemCommand).callsFake((input: GetItemCommandInput) => {
         if (!isCounter(input)) return table.items.has(ID) ? { Item: table.items.get(ID) } : {};
         if (fault === 'malformed') return { Item: { id: { S: principalCounterId(ALICE) }, version: { N: '1' }, entries: { SS: ['not-an-entry'] } } };
-        throw dynamoFault(fault);
+        throw awsFault(fault);
       }),
-    TransactWriteItems: (fault) => (fault === 'malformed' ? ddb.on(TransactWriteItemsCommand).resolves(null as never) : ddb.on(TransactWriteItemsCommand).rejects(dynamoFault(fault))),
-    'UpdateItem (consume)': (fault) => (fault === 'malformed' ? ddb.on(UpdateItemCommand).resolves(null as never) : ddb.on(UpdateItemCommand).rejects(dynamoFault(fault))),
+    TransactWriteItems: (fault) => (fault === 'malformed' ? ddb.on(TransactWriteItemsCommand).resolves(null as never) : ddb.on(TransactWriteItemsCommand).rejects(awsFault(fault))),
+    'UpdateItem (consume)': (fault) => (fault === 'malformed' ? ddb.on(UpdateItemCommand).resolves(null as never) : ddb.on(UpdateItemCommand).rejects(awsFault(fault))),
     Publish: (fault) => (fault === 'malformed' ? sns.on(PublishCommand).resolves({}) : sns.on(PublishCommand).rejects(snsFault(fault))),
   };
-  const matrix = Object.keys(inject).flatMap((site) => FAULTS.map(([fault, code]) => [site, fault, code] as const));
+  const matrix = Object.keys(inject).flatMap((site) => FAULT_KINDS.map(([fault, code]) => [site, fault, code] as const));
 
   test.each(matrix)('%s %s → DENY %s, never ALLOW', async (site, fault, code) => {
     const g = gate();

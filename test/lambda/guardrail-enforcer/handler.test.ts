@@ -7,32 +7,13 @@ import {
   ThrottlingException,
 } from '@aws-sdk/client-bedrock-runtime';
 import { mockClient } from 'aws-sdk-client-mock';
+import { captureStdout } from '../../rig/decision-log-capture';
 import { EnforcerConfig } from '../../../lambda/guardrail-enforcer/config';
 import { createHandler, screenGatewayResponse } from '../../../lambda/guardrail-enforcer/index';
 import { BLOCKING_ASSESSMENTS, CONFIG, SECRET_MATCH, clean, emailAssessment, gatewayEvent, intervened, toolResult } from './fixtures';
 
 const bedrock = mockClient(BedrockRuntimeClient);
 const SECRET_TEXT = `please store my key ${SECRET_MATCH} for later`;
-
-/** Everything the handler wrote to stdout during `fn` (decision lines and EMF metrics). */
-async function captureStdout<T>(fn: () => Promise<T>): Promise<{ value: T; lines: Array<Record<string, unknown>> }> {
-  const chunks: string[] = [];
-  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-    return true;
-  });
-  try {
-    const value = await fn();
-    const lines = chunks
-      .join('')
-      .split('\n')
-      .filter((l) => l.trim().startsWith('{'))
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
-    return { value, lines };
-  } finally {
-    spy.mockRestore();
-  }
-}
 
 function handlerWith(config: Partial<EnforcerConfig> = {}) {
   return createHandler({ ...CONFIG, ...config }, { bedrock: new BedrockRuntimeClient({ region: 'us-east-1' }) });

@@ -9,6 +9,8 @@ import { GetDataAccessCommand, ListCallerAccessGrantsCommand, S3ControlClient } 
 import { CreateTokenWithIAMCommand, SSOOIDCClient } from '@aws-sdk/client-sso-oidc';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
+import { FAULT_CODE, FAULT_KINDS, FaultKind, awsFault, hang } from '../../rig/faults';
+import { captureDecisions } from '../../rig/decision-log-capture';
 import * as fc from 'fast-check';
 import { CALLER_TOKEN_ARGUMENT } from '../../../lambda/shared/caller-context';
 import { TokenVerifier, VerifiedIdentity } from '../../../lambda/shared/identity';
@@ -173,26 +175,6 @@ beforeEach(() => {
   happyMocks();
 });
 
-async function captureStdout<T>(fn: () => Promise<T>): Promise<{ value: T; lines: Array<Record<string, unknown>> }> {
-  const chunks: string[] = [];
-  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => {
-    chunks.push(typeof c === 'string' ? c : Buffer.from(c).toString('utf8'));
-    return true;
-  });
-  try {
-    const value = await fn();
-    const lines = chunks
-      .join('')
-      .split('\n')
-      .filter((l) => l.trim().startsWith('{'))
-      .map((l) => JSON.parse(l) as Record<string, unknown>)
-      .filter((l) => l.message === 'decision');
-    return { value, lines };
-  } finally {
-    spy.mockRestore();
-  }
-}
-
 const retrieveInputs = () => bedrock.commandCalls(RetrieveCommand).map((c) => c.args[0].input);
 
 describe('embedding with explicit settings', () => {
@@ -207,7 +189,7 @@ describe('embedding with explicit settings', () => {
 describe('GROUP_ROLES identity with LIST_CALLER_GRANTS', () => {
   test('returns only chunks inside the user\'s READ grants; the rest leave no trace except in the log', async () => {
     const c = clients();
-    const { value, lines } = await captureStdout(() => createHandler(settings(), c)(event(), CONTEXT));
+    const { value, lines } = await captureDecisions(() => createHandler(settings(), c)(event(), CONTEXT));
     expect(value).toEqual({
       ok: true,
       results: [
@@ -362,7 +344,7 @@ describe('denials', () => {
     ['a widening caller filter on an undeclared key', () => ({ ev: event({ filter: { startsWith: { key: 'tenant', value: '' } } }) }), 'KNOWLEDGE_FILTER_REJECTED'],
   ])('denies %s before any Retrieve', async (_n, make, code) => {
     const { ev, ctx } = make();
-    const { value, lines } = await captureStdout(() => createHandler(settings(), clients())(ev, (ctx ?? CONTEXT) as never));
+    const { value, lines } = await captureDecisions(() => createHandler(settings(), clients())(ev, (ctx ?? CONTEXT) as never));
     expect(value).toEqual({ ok: false, reasonCode: code });
     // The log line carries the same precise code, and no side field.
     expect(lines).toEqual([expect.objectContaining({ outcome: 'DENY', reasonCode: code })]);
@@ -392,39 +374,25 @@ describe('denials', () => {
   });
 
   test('a misconfigured environment denies every call with MISCONFIGURED', async () => {
-    const { value, lines } = await captureStdout(() => envHandler(event(), CONTEXT));
+    const { value, lines } = await captureDecisions(() => envHandler(event(), CONTEXT));
     expect(value).toEqual({ ok: false, reasonCode: 'MISCONFIGURED' });
     expect(lines[0]).toMatchObject({ outcome: 'DENY', reasonCode: 'MISCONFIGURED' });
   });
 });
 
 // ---------------------------------------------------------------------------------------------------------------
-type Fault = 'throttle' | '5xx' | 'timeout' | 'AccessDenied' | 'malformed';
-const FAULTS: Fault[] = ['throttle', '5xx', 'timeout', 'AccessDenied', 'malformed'];
-const FAULT_CODES: Record<Fault, string> = {
-  throttle: 'UPSTREAM_THROTTLED',
-  '5xx': 'UPSTREAM_UNAVAILABLE',
-  timeout: 'UPSTREAM_TIMEOUT',
-  AccessDenied: 'UPSTREAM_ACCESS_DENIED',
-  malformed: 'UPSTREAM_MALFORMED_RESPONSE',
-};
-
-function error(name: string, status: number, fault: 'client' | 'server'): Error {
-  return Object.assign(new Error(`${name} from the mock`), { name, $fault: fault, $metadata: { httpStatusCode: status } });
-}
-
 /** A behaviour for one call: a rejection, a response that never comes, or junk. */
-function faulty(kind: Fault, accessDeniedName = 'AccessDenied', malformed: unknown = { junk: true }): (input: unknown) => Promise<unknown> {
+function faulty(kind: FaultKind, accessDeniedName = 'AccessDenied', malformed: unknown = { junk: true }): (input: unknown) => Promise<unknown> {
   return async () => {
     switch (kind) {
       case 'throttle':
-        throw error('ThrottlingException', 429, 'client');
-      case '5xx':
-        throw error('InternalServerException', 500, 'server');
+        throw awsFault('throttle', { httpStatusCode: 429 });
+      case 'server':
+        throw awsFault('server');
       case 'timeout':
-        return new Promise(() => undefined);
-      case 'AccessDenied':
-        throw error(accessDeniedName, 403, 'client');
+        return hang();
+      case 'accessDenied':
+        throw awsFault('accessDenied', { name: accessDeniedName });
       case 'malformed':
         return malformed;
     }
@@ -435,24 +403,24 @@ function neverLeaks(value: unknown): void {
   expect(JSON.stringify(value)).not.toMatch(/SECRET|finance-secret|salaries|other-bucket/);
 }
 
-describe.each(FAULTS)('fault: %s', (kind) => {
+describe.each(FAULT_KINDS.map(([kind]) => kind))('fault: %s', (kind) => {
   test('Retrieve → deny with the fault code, nothing returned', async () => {
     bedrock.on(RetrieveCommand).callsFake(faulty(kind, 'AccessDeniedException', { retrievalResults: 'nope' }));
     const value = await createHandler(settings(), clients())(event(), CONTEXT);
-    expect(value).toEqual({ ok: false, reasonCode: FAULT_CODES[kind] });
+    expect(value).toEqual({ ok: false, reasonCode: FAULT_CODE[kind] });
   });
 
   test('AssumeRole (group role) → deny before Retrieve', async () => {
     sts.on(AssumeRoleCommand).callsFake(faulty(kind, 'AccessDenied', { Credentials: { AccessKeyId: 'x' } }));
     const value = await createHandler(settings(), clients())(event(), CONTEXT);
-    expect(value).toEqual({ ok: false, reasonCode: FAULT_CODES[kind] });
+    expect(value).toEqual({ ok: false, reasonCode: FAULT_CODE[kind] });
     expect(bedrock).not.toHaveReceivedCommand(RetrieveCommand);
   });
 
   test('ListCallerAccessGrants → deny before Retrieve; with a second role, a partial answer from that role only', async () => {
     s3control.on(ListCallerAccessGrantsCommand).callsFake(faulty(kind, 'AccessDenied', { CallerAccessGrantsList: [{ GrantScope: 7 }] }));
     const value = await createHandler(settings(), clients())(event(), CONTEXT);
-    expect(value).toEqual({ ok: false, reasonCode: FAULT_CODES[kind] });
+    expect(value).toEqual({ ok: false, reasonCode: FAULT_CODE[kind] });
     expect(bedrock).not.toHaveReceivedCommand(RetrieveCommand);
 
     s3control.on(ListCallerAccessGrantsCommand).callsFake(async (input: unknown, getClient: () => unknown) => {
@@ -471,26 +439,26 @@ describe.each(FAULTS)('fault: %s', (kind) => {
     s3control.on(GetDataAccessCommand).callsFake(async (input: { Target: string }) => {
       if (input.Target.endsWith('/finance/q2.pdf')) return faulty(kind, 'AccessDenied', { MatchedGrantTarget: 42 })(input);
       if (input.Target.includes('/finance/')) return { MatchedGrantTarget: input.Target };
-      throw error('AccessDenied', 403, 'client');
+      throw awsFault('accessDenied', { name: 'AccessDenied' });
     });
-    const { value, lines } = await captureStdout(() => createHandler(settings({}, { checkMode: 'GET_DATA_ACCESS' }), clients())(event(), CONTEXT));
+    const { value, lines } = await captureDecisions(() => createHandler(settings({}, { checkMode: 'GET_DATA_ACCESS' }), clients())(event(), CONTEXT));
     const expected = [{ text: 'Q1 revenue was up.', source: 's3://docs-bucket/published/finance/q1.pdf', score: 0.9, metadata: { tenant: 'acme', groups: ['finance'] } }];
-    expect(value).toEqual(kind === 'AccessDenied' ? { ok: true, results: expected } : { ok: true, partial: true, results: expected });
-    expect(lines).toEqual([expect.objectContaining({ outcome: 'ALLOW', reasonCode: kind === 'AccessDenied' ? 'ALLOWED' : 'KNOWLEDGE_PARTIAL' })]);
+    expect(value).toEqual(kind === 'accessDenied' ? { ok: true, results: expected } : { ok: true, partial: true, results: expected });
+    expect(lines).toEqual([expect.objectContaining({ outcome: 'ALLOW', reasonCode: kind === 'accessDenied' ? 'ALLOWED' : 'KNOWLEDGE_PARTIAL' })]);
     neverLeaks(value);
   });
 
   test('CreateTokenWithIAM (Identity Center) → deny before Retrieve', async () => {
     ssoOidc.on(CreateTokenWithIAMCommand).callsFake(faulty(kind, 'AccessDeniedException', { idToken: 'not-a-jwt' }));
     const value = await createHandler(settings({}, { identityMode: 'IDENTITY_CENTER', identityCenter: { applicationArn: APP_ARN, bearerRoleArn: BEARER_ROLE } }), clients())(event(), CONTEXT);
-    expect(value).toEqual({ ok: false, reasonCode: FAULT_CODES[kind] });
+    expect(value).toEqual({ ok: false, reasonCode: FAULT_CODE[kind] });
     expect(bedrock).not.toHaveReceivedCommand(RetrieveCommand);
   });
 
   test('AssumeRole with ProvidedContexts (Identity Center) → deny before Retrieve', async () => {
     sts.on(AssumeRoleCommand).callsFake(faulty(kind, 'AccessDenied', { Credentials: { AccessKeyId: 'A', SecretAccessKey: 'B', SessionToken: 'C', Expiration: new Date(0) } }));
     const value = await createHandler(settings({}, { identityMode: 'IDENTITY_CENTER', identityCenter: { applicationArn: APP_ARN, bearerRoleArn: BEARER_ROLE } }), clients())(event(), CONTEXT);
-    expect(value).toEqual({ ok: false, reasonCode: FAULT_CODES[kind] });
+    expect(value).toEqual({ ok: false, reasonCode: FAULT_CODE[kind] });
   });
 });
 

@@ -18,6 +18,7 @@ import {
   ThrottlingException,
 } from '@aws-sdk/client-bedrock-runtime';
 import { mockClient } from 'aws-sdk-client-mock';
+import { captureStdout, decisionLines } from '../../rig/decision-log-capture';
 import fc from 'fast-check';
 import { BrokerSettings } from '../../../lambda/memory-broker/config';
 import { BrokerHandler, BrokerResponse, createHandler, handler as envHandler, misconfiguredHandler } from '../../../lambda/memory-broker/index';
@@ -67,33 +68,10 @@ function call(h: BrokerHandler, tool: string, args: Record<string, unknown>, tok
 }
 
 /** Decision lines and metrics go to stdout; the tests keep them out of the test output and read them when asked. */
-let sink: string[] | undefined;
 beforeAll(() => {
-  jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    sink?.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-    return true;
-  });
+  jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
 });
 afterAll(() => jest.restoreAllMocks());
-
-/** Everything written to stdout during `fn` (decision lines and EMF metrics), parsed. */
-async function captureStdout<T>(fn: () => Promise<T>): Promise<{ value: T; lines: Array<Record<string, unknown>>; raw: string }> {
-  const chunks: string[] = [];
-  sink = chunks;
-  try {
-    const value = await fn();
-    const raw = chunks.join('');
-    const lines = raw
-      .split('\n')
-      .filter((l) => l.trim().startsWith('{'))
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
-    return { value, lines, raw };
-  } finally {
-    sink = undefined;
-  }
-}
-
-const decisionLines = (lines: Array<Record<string, unknown>>) => lines.filter((l) => l.message === 'decision');
 
 function summary(n: number, namespace: string, score?: number) {
   return { memoryRecordId: id(n), content: { text: `fact ${n}` }, memoryStrategyId: 'cad_semantic_facts-abcdefghij', namespaces: [namespace], createdAt: new Date('2026-01-01T00:00:00Z'), ...(score !== undefined ? { score } : {}) };

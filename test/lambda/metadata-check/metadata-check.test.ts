@@ -5,6 +5,8 @@
  */
 import { CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectTaggingCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
+import { FAULT_KINDS, FaultKind, awsFault } from '../../rig/faults';
+import { captureStdout, decisionLines } from '../../rig/decision-log-capture';
 import { MetadataCheckConfig, layoutProblems, metadataCheckConfigFromEnv } from '../../../lambda/metadata-check/config';
 import { MetadataContractSpec, parseMetadataContract, validateMetadataSidecar } from '../../../lambda/metadata-check/contract';
 import { classifyKey, copySource, parseObjectCreatedEvent } from '../../../lambda/metadata-check/decide';
@@ -216,25 +218,23 @@ describe('the metadata-check handler', () => {
   });
 
   // --- five faults at every S3 call site ---------------------------------------------------------------------
-  type Fault = 'throttle' | '5xx' | 'timeout' | 'AccessDenied' | 'malformed';
-  const FAULTS: Fault[] = ['throttle', '5xx', 'timeout', 'AccessDenied', 'malformed'];
-  const err = (name: string, status: number) => Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status }, $fault: status >= 500 ? 'server' : 'client' });
-  const behaviour = (kind: Fault, malformed: unknown) => async () => {
+  // S3's own names: SlowDown comes with a 503 and must still read as a throttle.
+  const behaviour = (kind: FaultKind, malformed: unknown) => async () => {
     switch (kind) {
       case 'throttle':
-        throw err('SlowDown', 503);
-      case '5xx':
-        throw err('InternalError', 500);
+        throw awsFault('throttle', { name: 'SlowDown', httpStatusCode: 503, fault: 'server' });
+      case 'server':
+        throw awsFault('server', { name: 'InternalError' });
       case 'timeout':
-        throw Object.assign(new Error('socket timed out'), { name: 'TimeoutError' });
-      case 'AccessDenied':
-        throw err('AccessDenied', 403);
+        throw awsFault('timeout');
+      case 'accessDenied':
+        throw awsFault('accessDenied', { name: 'AccessDenied' });
       case 'malformed':
         return malformed;
     }
   };
 
-  const sites: Array<[string, (kind: Fault) => void, string]> = [
+  const sites: Array<[string, (kind: FaultKind) => void, string]> = [
     ['HeadObject', (k) => s3.on(HeadObjectCommand).callsFake(behaviour(k, { VersionId: 42 })), 'valid'],
     ['GetObject', (k) => s3.on(GetObjectCommand).callsFake(behaviour(k, { VersionId: ['x'], Body: body('{}') })), 'valid'],
     ['CopyObject (publish)', (k) => s3.on(CopyObjectCommand).callsFake(behaviour(k, { CopyObjectResult: {} })), 'valid'],
@@ -244,22 +244,16 @@ describe('the metadata-check handler', () => {
     ['PutObjectTagging', (k) => s3.on(PutObjectTaggingCommand).callsFake(behaviour(k, 7)), 'missing'],
   ];
 
-  describe.each(FAULTS)('fault: %s', (kind) => {
+  describe.each(FAULT_KINDS.map(([kind]) => kind))('fault: %s', (kind) => {
     test.each(sites)('%s → the invocation fails (to be retried) and no unvalidated document is published', async (_site, inject, scenario) => {
       happy(scenario === 'valid' ? JSON.stringify(GOOD) : scenario === 'invalid' ? '{"metadataAttributes": {}}' : null);
       inject(kind);
-      const chunks: string[] = [];
-      const spy = jest.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => (chunks.push(String(c)), true));
-      try {
-        await expect(handler()(objectCreated('incoming/fin/q1.pdf', 'doc-v1'))).rejects.toBeDefined();
-      } finally {
-        spy.mockRestore();
-      }
+      const { lines } = await captureStdout(() => expect(handler()(objectCreated('incoming/fin/q1.pdf', 'doc-v1'))).rejects.toBeDefined());
       const published = writes().filter((w) => / -> published\//.test(w));
       // A copy into the published prefix only ever happens for a valid sidecar, and never for the document before its sidecar.
       if (scenario !== 'valid') expect(published).toEqual([]);
       else if (published.length > 0) expect(published[0]).toContain('.metadata.json?versionId=meta-v1 -> published/');
-      const decision = chunks.join('').split('\n').filter((l) => l.includes('"message":"decision"')).map((l) => JSON.parse(l));
+      const decision = decisionLines(lines);
       expect(decision[decision.length - 1]).toMatchObject({ control: 'ingestion', outcome: 'DENY', fields: expect.objectContaining({ outcome: 'FAULT' }) });
     });
   });

@@ -1,24 +1,21 @@
 import {
-  AccessDeniedException,
   BedrockAgentCoreClient,
   CompleteResourceTokenAuthCommand,
   GetResourceOauth2TokenCommand,
   GetWorkloadAccessTokenForJWTCommand,
   GetWorkloadAccessTokenForUserIdCommand,
-  InternalServerException,
-  ThrottlingException,
 } from '@aws-sdk/client-bedrock-agentcore';
 import {
   AttributeValue,
   ConditionalCheckFailedException,
   DynamoDBClient,
   GetItemCommand,
-  InternalServerError,
-  ProvisionedThroughputExceededException,
   PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
+import { FAULT_KINDS, FaultKind, awsFault } from '../../rig/faults';
+import { captureStdout, decisionLines } from '../../rig/decision-log-capture';
 import { CallbackClients, DynamoBindingStore, agentCoreIdentity, bindingToItem } from '../../../lambda/oauth-callback/clients';
 import { CallbackConfig } from '../../../lambda/oauth-callback/config';
 import { BINDING_LIFETIME_MS, createBinding, stateHashOf, userKeyOf } from '../../../lambda/oauth-callback/decide';
@@ -79,27 +76,6 @@ function event(token: string | undefined, query = `state=${STATE}&session_id=${e
   };
 }
 
-/** Everything written to stdout during `fn` (decision lines and EMF metrics). */
-async function captureStdout<T>(fn: () => Promise<T>): Promise<{ value: T; lines: Array<Record<string, unknown>>; raw: string }> {
-  const chunks: string[] = [];
-  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-    return true;
-  });
-  try {
-    const value = await fn();
-    const raw = chunks.join('');
-    const lines = raw
-      .split('\n')
-      .filter((l) => l.trim().startsWith('{'))
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
-    return { value, lines, raw };
-  } finally {
-    spy.mockRestore();
-  }
-}
-
-const decisionLines = (lines: Array<Record<string, unknown>>) => lines.filter((l) => l.message === 'decision');
 const reasonOf = (body: string): string => JSON.parse(body).reasonCode;
 
 beforeEach(() => {
@@ -266,47 +242,10 @@ describe('callback: every mismatch denies and completes nothing', () => {
   });
 });
 
-type Fault = 'throttle' | 'server' | 'timeout' | 'accessDenied' | 'malformed';
-const FAULTS: Array<[Fault, string]> = [
-  ['throttle', 'UPSTREAM_THROTTLED'],
-  ['server', 'UPSTREAM_UNAVAILABLE'],
-  ['timeout', 'UPSTREAM_TIMEOUT'],
-  ['accessDenied', 'UPSTREAM_ACCESS_DENIED'],
-  ['malformed', 'UPSTREAM_MALFORMED_RESPONSE'],
-];
-
-const timeoutError = (): Error => Object.assign(new Error('socket timed out'), { name: 'TimeoutError' });
-
-function dynamoFault(fault: Exclude<Fault, 'malformed'>): Error {
-  switch (fault) {
-    case 'throttle':
-      return new ProvisionedThroughputExceededException({ message: 'throughput exceeded', $metadata: { httpStatusCode: 400 } });
-    case 'server':
-      return new InternalServerError({ message: 'internal error', $metadata: { httpStatusCode: 500 } });
-    case 'timeout':
-      return timeoutError();
-    case 'accessDenied':
-      return Object.assign(new Error('not authorized to perform dynamodb:GetItem'), { name: 'AccessDeniedException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
-  }
-}
-
-function agentCoreFault(fault: Exclude<Fault, 'malformed'>): Error {
-  switch (fault) {
-    case 'throttle':
-      return new ThrottlingException({ message: 'rate exceeded', $metadata: { httpStatusCode: 429 } });
-    case 'server':
-      return new InternalServerException({ message: 'internal error', $metadata: { httpStatusCode: 500 } });
-    case 'timeout':
-      return timeoutError();
-    case 'accessDenied':
-      return new AccessDeniedException({ message: 'not authorized', $metadata: { httpStatusCode: 403 } });
-  }
-}
-
 describe('callback: the five fault kinds fail closed at every AWS call', () => {
-  test.each(FAULTS)('GetItem %s → %s (503), nothing consumed or completed', async (fault, code) => {
+  test.each(FAULT_KINDS)('GetItem %s → %s (503), nothing consumed or completed', async (fault, code) => {
     if (fault === 'malformed') ddb.on(GetItemCommand).resolves({ Item: { stateHash: { S: stateHashOf(STATE) }, used: { S: 'no' } } });
-    else ddb.on(GetItemCommand).rejects(dynamoFault(fault));
+    else ddb.on(GetItemCommand).rejects(awsFault(fault));
     const r = await callback()(event(aliceToken(), undefined, { headers: { authorization: `Bearer ${aliceToken()}`, accept: 'application/json' } }));
     expect(r.statusCode).toBe(503);
     expect(reasonOf(r.body)).toBe(code);
@@ -314,18 +253,18 @@ describe('callback: the five fault kinds fail closed at every AWS call', () => {
     expect(ac.commandCalls(CompleteResourceTokenAuthCommand)).toHaveLength(0);
   });
 
-  test.each(FAULTS)('UpdateItem %s → %s (503), nothing completed', async (fault, code) => {
+  test.each(FAULT_KINDS)('UpdateItem %s → %s (503), nothing completed', async (fault, code) => {
     if (fault === 'malformed') ddb.on(UpdateItemCommand).resolves(null as never);
-    else ddb.on(UpdateItemCommand).rejects(dynamoFault(fault));
+    else ddb.on(UpdateItemCommand).rejects(awsFault(fault));
     const r = await callback()(event(aliceToken(), undefined, { headers: { authorization: `Bearer ${aliceToken()}`, accept: 'application/json' } }));
     expect(r.statusCode).toBe(503);
     expect(reasonOf(r.body)).toBe(code);
     expect(ac.commandCalls(CompleteResourceTokenAuthCommand)).toHaveLength(0);
   });
 
-  test.each(FAULTS)('CompleteResourceTokenAuth %s → %s (503), the binding stays spent', async (fault, code) => {
+  test.each(FAULT_KINDS)('CompleteResourceTokenAuth %s → %s (503), the binding stays spent', async (fault, code) => {
     if (fault === 'malformed') ac.on(CompleteResourceTokenAuthCommand).resolves(null as never);
-    else ac.on(CompleteResourceTokenAuthCommand).rejects(agentCoreFault(fault));
+    else ac.on(CompleteResourceTokenAuthCommand).rejects(awsFault(fault));
     const token = aliceToken();
     const { value: r, lines } = await captureStdout(() => callback()(event(token, undefined, { headers: { authorization: `Bearer ${token}`, accept: 'application/json' } })));
     expect(r.statusCode).toBe(503);
@@ -441,16 +380,16 @@ describe('start of a flow: the binding is recorded before the user gets the auth
     expect(await startUserAuthorization(deps({ workloadName: 'x' }), request())).toEqual(expect.objectContaining({ status: 'DENIED', reasonCode: 'MISCONFIGURED' }));
   });
 
-  const inject: Record<string, (fault: Fault) => void> = {
+  const inject: Record<string, (fault: FaultKind) => void> = {
     GetWorkloadAccessTokenForJWT: (fault) =>
-      fault === 'malformed' ? ac.on(GetWorkloadAccessTokenForJWTCommand).resolves({ workloadAccessToken: '' }) : ac.on(GetWorkloadAccessTokenForJWTCommand).rejects(agentCoreFault(fault)),
+      fault === 'malformed' ? ac.on(GetWorkloadAccessTokenForJWTCommand).resolves({ workloadAccessToken: '' }) : ac.on(GetWorkloadAccessTokenForJWTCommand).rejects(awsFault(fault)),
     GetResourceOauth2Token: (fault) =>
       fault === 'malformed'
         ? ac.on(GetResourceOauth2TokenCommand).resolves({ authorizationUrl: 'http://insecure.example.com/authorize', sessionUri: SESSION })
-        : ac.on(GetResourceOauth2TokenCommand).rejects(agentCoreFault(fault)),
-    PutItem: (fault) => (fault === 'malformed' ? ddb.on(PutItemCommand).resolves(null as never) : ddb.on(PutItemCommand).rejects(dynamoFault(fault))),
+        : ac.on(GetResourceOauth2TokenCommand).rejects(awsFault(fault)),
+    PutItem: (fault) => (fault === 'malformed' ? ddb.on(PutItemCommand).resolves(null as never) : ddb.on(PutItemCommand).rejects(awsFault(fault))),
   };
-  const matrix = Object.keys(inject).flatMap((site) => FAULTS.map(([fault, code]) => [site, fault, code] as const));
+  const matrix = Object.keys(inject).flatMap((site) => FAULT_KINDS.map(([fault, code]) => [site, fault, code] as const));
 
   test.each(matrix)('%s %s → DENIED %s, no authorization URL handed out', async (site, fault, code) => {
     inject[site](fault);

@@ -7,6 +7,8 @@ import { DEFAULT_TOOL_POLICIES } from '../../../lambda/tool-interceptor/cedar';
 import { GatewayConfigDocument, GatewayConfigEnv, serializeGatewayConfig } from '../../../lambda/tool-interceptor/config';
 import { pinOf } from '../../../lambda/tool-interceptor/pin';
 import { sha256Hex } from '../../../lambda/shared/canonical-json';
+/** Stdout capture lives in the shared rig; re-exported for the interceptor suites that import it from here. */
+export { captureStdout, decisionLines } from '../../rig/decision-log-capture';
 
 /** Tool definitions as the gateway serves them from the targets' inline schemas (own names, before the prefix). */
 export const SERVED: Record<string, { target: string; definition: Record<string, unknown> }> = {
@@ -173,26 +175,3 @@ export function responseEvent(requestBody: unknown, responseBody: unknown, statu
     },
   };
 }
-
-/** Everything written to stdout during `fn` (decision lines and EMF metrics), parsed, plus the raw text. */
-export async function captureStdout<T>(fn: () => Promise<T>): Promise<{ value: T; lines: Array<Record<string, unknown>>; text: string }> {
-  const chunks: string[] = [];
-  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-    return true;
-  });
-  try {
-    const value = await fn();
-    const text = chunks.join('');
-    const lines = text
-      .split('\n')
-      .filter((l) => l.trim().startsWith('{'))
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
-    return { value, lines, text };
-  } finally {
-    spy.mockRestore();
-  }
-}
-
-/** The decision lines among captured lines. */
-export const decisionLines = (lines: Array<Record<string, unknown>>): Array<Record<string, unknown>> => lines.filter((l) => l.logType === 'cdk-ai-defense.decision');

@@ -4,7 +4,7 @@
  * at every AWS call site; then the remediation through the real WAFv2 adapter with WAFv2 mocked (aws-sdk-client-mock):
  * the five fault kinds and lock conflicts at GetIPSet and UpdateIPSet, and a successful block.
  */
-import { DynamoDBClient, GetItemCommand, GetItemCommandInput, InternalServerError, PutItemCommand, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, GetItemCommandInput, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   GetIPSetCommand,
   GetIPSetCommandInput,
@@ -16,6 +16,8 @@ import {
   WAFV2ServiceException,
 } from '@aws-sdk/client-wafv2';
 import { mockClient } from 'aws-sdk-client-mock';
+import { decisionLines, parseLogLines } from '../../rig/decision-log-capture';
+import { FAULT_KINDS, FaultKind, awsFault, hang } from '../../rig/faults';
 import { ApprovalKind, ApprovalRecord, ApprovalStatus } from '../../../lambda/approval/decide';
 import { approvalHash, taskApprovalId } from '../../../lambda/approval/hash';
 import { ApprovalStore, recordToItem } from '../../../lambda/approval/store';
@@ -147,13 +149,8 @@ beforeEach(() => {
 });
 afterEach(() => jest.restoreAllMocks());
 
-const decisions = () =>
-  out
-    .join('')
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Record<string, any>)
-    .filter((l) => l.message === 'decision');
+/** The decision lines written so far in this test (the suite's spy collects all of stdout). */
+const decisions = () => decisionLines(parseLogLines(out.join('')));
 
 describe('local tools', () => {
   test('lookup_ip_reputation reads the canonical address and returns the strict view', async () => {
@@ -311,31 +308,12 @@ describe('remediation tasks', () => {
 // The five fault kinds at every AWS call site
 // ---------------------------------------------------------------------------------------------------------------
 
-type Fault = 'throttle' | 'server' | 'timeout' | 'accessDenied' | 'malformed';
-const FAULTS: Array<[Fault, string]> = [
-  ['throttle', 'UPSTREAM_THROTTLED'],
-  ['server', 'UPSTREAM_UNAVAILABLE'],
-  ['timeout', 'UPSTREAM_TIMEOUT'],
-  ['accessDenied', 'UPSTREAM_ACCESS_DENIED'],
-  ['malformed', 'UPSTREAM_MALFORMED_RESPONSE'],
-];
-const hang = () => new Promise<never>(() => undefined);
-function awsFault(fault: Exclude<Fault, 'malformed' | 'timeout'>): Error {
-  switch (fault) {
-    case 'throttle':
-      return new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: { httpStatusCode: 400 } });
-    case 'server':
-      return new InternalServerError({ message: 'internal', $metadata: { httpStatusCode: 500 } });
-    case 'accessDenied':
-      return Object.assign(new Error('denied'), { name: 'AccessDeniedException', $fault: 'client', $metadata: { httpStatusCode: 403 } });
-  }
-}
-const ddbFault = (fault: Fault, malformed: unknown) => (): unknown => {
+const ddbFault = (fault: FaultKind, malformed: unknown) => (): unknown => {
   if (fault === 'timeout') return hang();
   if (fault === 'malformed') return malformed;
   throw awsFault(fault);
 };
-const wafFault = (fault: Fault, malformed: unknown) => (): Promise<unknown> => {
+const wafFault = (fault: FaultKind, malformed: unknown) => (): Promise<unknown> => {
   if (fault === 'timeout') return hang();
   if (fault === 'malformed') return Promise.resolve(malformed);
   const err =
@@ -348,7 +326,7 @@ const wafFault = (fault: Fault, malformed: unknown) => (): Promise<unknown> => {
 };
 
 describe('local tools deny on the five fault kinds', () => {
-  const sites: Record<string, [(f: Fault) => void, unknown]> = {
+  const sites: Record<string, [(f: FaultKind) => void, unknown]> = {
     'GetItem (reputation)': [(f) => ddb.on(GetItemCommand).callsFake(ddbFault(f, { Item: { ip: { S: '185.220.101.4' }, score: { N: 'high' } } })), tool('lookup_ip_reputation', { ip: '185.220.101.4' })],
     'GetItem (asset)': [(f) => ddb.on(GetItemCommand).callsFake(ddbFault(f, { Item: { assetId: { S: 'i-1' } } })), tool('lookup_asset_owner', { assetId: 'i-1' })],
     'PutItem (ticket)': [
@@ -356,7 +334,7 @@ describe('local tools deny on the five fault kinds', () => {
       tool('create_ticket', { alertId: 'a-1', title: 't', summary: 's', severity: 'LOW', disposition: 'NOT_REMEDIATED' }),
     ],
   };
-  const matrix = Object.keys(sites).flatMap((site) => FAULTS.map(([fault, code]) => [site, fault, code] as const));
+  const matrix = Object.keys(sites).flatMap((site) => FAULT_KINDS.map(([fault, code]) => [site, fault, code] as const));
   test.each(matrix)('%s %s → { ok: false, reasonCode: %s }', async (site, fault, code) => {
     sites[site][0](fault);
     expect(await build()(sites[site][1])).toEqual({ ok: false, reasonCode: code });
@@ -367,7 +345,7 @@ describe('local tools deny on the five fault kinds', () => {
 });
 
 describe('the remediation fails (and never blocks) on the five fault kinds', () => {
-  const sites: Record<string, (f: Fault) => void> = {
+  const sites: Record<string, (f: FaultKind) => void> = {
     'GetItem (approval)': (f) => ddb.on(GetItemCommand).callsFake(ddbFault(f, { Item: { id: { S: taskApprovalId(TOKEN) }, kind: { N: '1' } } })),
     GetIPSet: (f) => {
       serveApproval(approvedRecord());
@@ -378,7 +356,7 @@ describe('the remediation fails (and never blocks) on the five fault kinds', () 
       ipSets.updateFault = wafFault(f, {});
     },
   };
-  const matrix = Object.keys(sites).flatMap((site) => FAULTS.map(([fault, code]) => [site, fault, code] as const));
+  const matrix = Object.keys(sites).flatMap((site) => FAULT_KINDS.map(([fault, code]) => [site, fault, code] as const));
   test.each(matrix)('%s %s → the task fails %s', async (site, fault, code) => {
     sites[site](fault);
     const err = await rejection(build()(blockTask()));
@@ -401,12 +379,12 @@ describe('the remediation through the WAFv2 adapter', () => {
   let concurrentWriteOn: Set<number>;
   let updates: number;
 
-  type WafFault = Fault | 'lockConflict';
+  type WafFault = FaultKind | 'lockConflict';
   const lockToken = () => `0f1e2d3c-0000-4000-8000-${String(wafSet.lock).padStart(12, '0')}`;
   const sdkError = (name: string, fault: 'client' | 'server', status: number) =>
     new WAFV2ServiceException({ name, $fault: fault, message: name, $metadata: { httpStatusCode: status, requestId: 'req-1', attempts: 3 } });
   /** What a WAFv2 client rejects with for each fault kind (after its own retries). */
-  const wafError = (fault: Exclude<Fault, 'timeout' | 'malformed'>): Error => {
+  const wafError = (fault: Exclude<FaultKind, 'timeout' | 'malformed'>): Error => {
     switch (fault) {
       case 'throttle':
         return sdkError('ThrottlingException', 'client', 400);
@@ -500,8 +478,8 @@ describe('the remediation through the WAFv2 adapter', () => {
   });
 
   const CASES: Array<[string, WafFault, string, string, 'get' | 'update']> = [
-    ...FAULTS.map(([fault, code]) => ['GetIPSet', fault, code, 'get'] as const),
-    ...FAULTS.map(([fault, code]) => ['UpdateIPSet', fault, code, 'update'] as const),
+    ...FAULT_KINDS.map(([fault, code]) => ['GetIPSet', fault, code, 'get'] as const),
+    ...FAULT_KINDS.map(([fault, code]) => ['UpdateIPSet', fault, code, 'update'] as const),
     ['UpdateIPSet', 'lockConflict', 'UPSTREAM_THROTTLED', 'update'] as const,
   ].map(([site, fault, code, at]) => [site, fault, code, ['UPSTREAM_THROTTLED', 'UPSTREAM_UNAVAILABLE', 'UPSTREAM_TIMEOUT'].includes(code) ? 'RemediationRetryable' : 'RemediationDenied', at]);
 

@@ -69,7 +69,7 @@ const NOW_HANDLER = createHandler(config(), clients());
 type Output = { mcp: { transformedGatewayRequest?: { body: any }; transformedGatewayResponse?: { statusCode: number; body: any } } };
 
 async function call(event: unknown, h = NOW_HANDLER): Promise<{ out: Output; lines: Array<Record<string, unknown>>; text: string }> {
-  const { value, lines, text } = await captureStdout(() => h(event, { awsRequestId: 'req-1' }));
+  const { value, lines, raw: text } = await captureStdout(() => h(event, { awsRequestId: 'req-1' }));
   return { out: value as Output, lines: decisionLines(lines), text };
 }
 
