@@ -2,17 +2,14 @@ import { Token } from 'aws-cdk-lib';
 import * as bedrock from 'aws-cdk-lib/aws-bedrock';
 import { validateRange } from '../../private/validation';
 import {
-  AutomatedReasoningPolicyOptions,
   ContentFilter,
   ContentFilterType,
-  ContextualGroundingOptions,
-  DeniedTopic,
   FilterStrength,
   PiiEntityType,
   PiiFilter,
-  RegexFilter,
   SensitiveInformationAction,
 } from '../guardrail-filters';
+import type { AiGuardrailProps } from '../ai-guardrail';
 
 /** Harmful-content filters applied unless a prop overrides a category. */
 export const DEFAULT_CONTENT_FILTERS: ContentFilter[] = [
@@ -65,21 +62,9 @@ export const DEFAULT_PII_FILTERS: PiiFilter[] = [
 export const DEFAULT_BLOCKED_INPUT_MESSAGE = 'Sorry, this request was blocked by a safety guardrail.';
 export const DEFAULT_BLOCKED_OUTPUT_MESSAGE = 'Sorry, the response was blocked by a safety guardrail.';
 
-/** The settings the guardrail is built from (the public props, defaults not yet applied). */
-export interface GuardrailSettings {
+/** The settings the guardrail is built from: the public props (defaults not yet applied), with the name resolved. */
+export interface GuardrailSettings extends Omit<AiGuardrailProps, 'guardrailName' | 'encryptionKey'> {
   readonly name: string;
-  readonly description?: string;
-  readonly promptAttackStrength?: FilterStrength;
-  readonly contentFilters?: ContentFilter[];
-  readonly piiFilters?: PiiFilter[];
-  readonly regexFilters?: RegexFilter[];
-  readonly deniedTopics?: DeniedTopic[];
-  readonly customWords?: string[];
-  readonly profanityFilter?: boolean;
-  readonly contextualGrounding?: ContextualGroundingOptions;
-  readonly automatedReasoningPolicy?: AutomatedReasoningPolicyOptions;
-  readonly blockedInputMessage?: string;
-  readonly blockedOutputMessage?: string;
 }
 
 const enumValues = (e: object): string[] => Object.values(e).filter((v) => typeof v === 'string');
